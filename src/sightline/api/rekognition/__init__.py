@@ -1,0 +1,1 @@
+"""Amazon Rekognition wire protocol: JSON 1.1, SigV4, service-model validation."""

@@ -1,0 +1,48 @@
+"""The ``sightline`` command. Each command group lives in its own module here.
+
+Heavy libraries (models, servers) are imported inside the commands, so ``sightline
+--help`` stays fast.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from sightline.cli import analyze as analyze_cmd
+from sightline.cli import models as models_cmd
+from sightline.cli import serve as serve_cmd
+from sightline.cli.context import CliState
+
+app = typer.Typer(
+    name="sightline",
+    help="Self-hosted image and video analysis with a Rekognition-compatible API.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    config: Annotated[
+        Optional[Path],  # noqa: UP045  (typer reads the annotation at runtime on 3.10)
+        typer.Option("--config", "-c", help="Settings file (TOML); default ./sightline.toml"),
+    ] = None,
+    data_dir: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--data-dir", help="Embedded data folder; default ./sightline-data"),
+    ] = None,
+) -> None:
+    ctx.obj = CliState(config=config, data_dir=data_dir)
+
+
+app.command("serve")(serve_cmd.serve)
+app.command("analyze")(analyze_cmd.analyze)
+app.add_typer(models_cmd.app, name="models")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,242 @@
+"""Sightline's one exception tree, and its one mapping to wire errors.
+
+::
+
+    SightlineError
+    ├── InvalidInputError                 the caller sent something unusable
+    │   ├── InvalidImageFormatError       not an image we decode, corrupt, truncated
+    │   ├── ImageTooLargeError            bytes, sides or pixel count over the limits
+    │   ├── ImageTooSmallError            a side under the minimum (Rekognition: invalid format)
+    │   ├── InvalidParameterError         a member is missing, malformed or out of range
+    │   ├── ValidationError               the request does not match the service model
+    │   ├── InvalidPaginationTokenError
+    │   ├── InvalidS3ObjectError          the object cannot be read from storage
+    │   ├── InvalidManifestError          a custom-labels manifest is malformed
+    │   ├── InvalidKeyError               an object key tries to escape its bucket
+    │   ├── VideoTooLargeError
+    │   └── IdempotentParameterMismatchError
+    ├── ResourceError
+    │   ├── ResourceNotFoundError
+    │   ├── ResourceAlreadyExistsError
+    │   ├── ResourceInUseError
+    │   └── ResourceNotReadyError         e.g. a custom-labels version that is not running
+    ├── LimitError
+    │   ├── LimitExceededError            too many concurrent jobs
+    │   ├── ThrottlingError               request rate over the key's limit
+    │   ├── ProvisionedThroughputExceededError
+    │   └── ServiceQuotaExceededError
+    ├── AuthError
+    │   ├── MissingAuthenticationError    unsigned request
+    │   ├── UnrecognizedClientError       unknown access key
+    │   ├── InvalidSignatureError         wrong secret, stale date, bad header
+    │   └── AccessDeniedError             the key may not call the operation
+    ├── ModelError                        a model is missing, corrupt or failed to run
+    │   ├── ModelNotInstalledError
+    │   └── ModelIntegrityError           checksum or size mismatch on pull
+    ├── UnsupportedError                  a feature Sightline does not offer (celebrities)
+    └── InternalError
+
+Each class's docstring is its default message. :data:`WIRE_ERRORS` maps each
+class once to a Rekognition error code and HTTP status; subclasses inherit their
+nearest mapped ancestor's entry. Nothing else in the package decides wire codes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+class SightlineError(Exception):
+    """Sightline could not complete the request."""
+
+    def __init__(self, message: str | None = None, **context: Any) -> None:
+        self.message = message or (type(self).__doc__ or "").strip()
+        self.context = context
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class InvalidInputError(SightlineError):
+    """The input could not be used."""
+
+
+class InvalidImageFormatError(InvalidInputError):
+    """The image is not in a supported format or could not be decoded."""
+
+
+class ImageTooLargeError(InvalidInputError):
+    """The image is larger than the configured limits."""
+
+
+class ImageTooSmallError(InvalidInputError):
+    """The image is smaller than the minimum supported size."""
+
+
+class InvalidParameterError(InvalidInputError):
+    """A request parameter is missing or invalid."""
+
+
+class ValidationError(InvalidInputError):
+    """The request does not match the operation's input shape."""
+
+
+class InvalidPaginationTokenError(InvalidInputError):
+    """The pagination token is invalid or expired."""
+
+
+class InvalidS3ObjectError(InvalidInputError):
+    """The object could not be read from storage."""
+
+
+class InvalidManifestError(InvalidInputError):
+    """The manifest file is malformed."""
+
+
+class InvalidKeyError(InvalidInputError):
+    """The object key is not allowed (empty, absolute, or escaping its bucket)."""
+
+
+class VideoTooLargeError(InvalidInputError):
+    """The video is larger than the configured limits."""
+
+
+class IdempotentParameterMismatchError(InvalidInputError):
+    """A request with the same client token but different parameters was already made."""
+
+
+class ResourceError(SightlineError):
+    """A resource is missing or in the wrong state."""
+
+
+class ResourceNotFoundError(ResourceError):
+    """The requested resource does not exist."""
+
+
+class ResourceAlreadyExistsError(ResourceError):
+    """A resource with that name already exists."""
+
+
+class ResourceInUseError(ResourceError):
+    """The resource is in use."""
+
+
+class ResourceNotReadyError(ResourceError):
+    """The resource is not ready for this operation."""
+
+
+class LimitError(SightlineError):
+    """A limit was reached."""
+
+
+class LimitExceededError(LimitError):
+    """A service limit was exceeded."""
+
+
+class ThrottlingError(LimitError):
+    """The request rate is over the limit; try again later."""
+
+
+class ProvisionedThroughputExceededError(LimitError):
+    """The number of requests exceeded the provisioned throughput."""
+
+
+class ServiceQuotaExceededError(LimitError):
+    """The request would exceed a service quota."""
+
+
+class AuthError(SightlineError):
+    """The request could not be authenticated or authorised."""
+
+
+class MissingAuthenticationError(AuthError):
+    """The request is not signed."""
+
+
+class UnrecognizedClientError(AuthError):
+    """The security token included in the request is invalid."""
+
+
+class InvalidSignatureError(AuthError):
+    """The request signature does not match the one computed from the secret key."""
+
+
+class AccessDeniedError(AuthError):
+    """The access key is not allowed to perform this operation."""
+
+
+class ModelError(SightlineError):
+    """A model could not be loaded or run."""
+
+
+class ModelNotInstalledError(ModelError):
+    """The model is not installed; pull it with `sightline models pull NAME`."""
+
+
+class ModelIntegrityError(ModelError):
+    """The model file does not match its expected checksum or size."""
+
+
+class UnsupportedError(SightlineError):
+    """This feature is not supported by Sightline."""
+
+
+class InternalError(SightlineError):
+    """An internal error occurred."""
+
+
+@dataclass(frozen=True)
+class WireError:
+    code: str
+    status: int
+
+
+# The one table from exception class to Rekognition's error code and HTTP status.
+WIRE_ERRORS: dict[type[SightlineError], WireError] = {
+    SightlineError: WireError("InternalServerError", 500),
+    InternalError: WireError("InternalServerError", 500),
+    InvalidInputError: WireError("InvalidParameterException", 400),
+    InvalidImageFormatError: WireError("InvalidImageFormatException", 400),
+    # Rekognition answers images under the minimum size as an invalid format.
+    ImageTooSmallError: WireError("InvalidImageFormatException", 400),
+    ImageTooLargeError: WireError("ImageTooLargeException", 400),
+    InvalidParameterError: WireError("InvalidParameterException", 400),
+    ValidationError: WireError("ValidationException", 400),
+    InvalidPaginationTokenError: WireError("InvalidPaginationTokenException", 400),
+    InvalidS3ObjectError: WireError("InvalidS3ObjectException", 400),
+    InvalidManifestError: WireError("InvalidManifestException", 400),
+    InvalidKeyError: WireError("InvalidParameterException", 400),
+    VideoTooLargeError: WireError("VideoTooLargeException", 400),
+    IdempotentParameterMismatchError: WireError("IdempotentParameterMismatchException", 400),
+    ResourceError: WireError("ResourceNotFoundException", 400),
+    ResourceNotFoundError: WireError("ResourceNotFoundException", 400),
+    ResourceAlreadyExistsError: WireError("ResourceAlreadyExistsException", 400),
+    ResourceInUseError: WireError("ResourceInUseException", 400),
+    ResourceNotReadyError: WireError("ResourceNotReadyException", 400),
+    LimitError: WireError("LimitExceededException", 400),
+    LimitExceededError: WireError("LimitExceededException", 400),
+    ThrottlingError: WireError("ThrottlingException", 400),
+    ProvisionedThroughputExceededError: WireError("ProvisionedThroughputExceededException", 400),
+    ServiceQuotaExceededError: WireError("ServiceQuotaExceededException", 400),
+    AuthError: WireError("AccessDeniedException", 403),
+    MissingAuthenticationError: WireError("MissingAuthenticationTokenException", 403),
+    UnrecognizedClientError: WireError("UnrecognizedClientException", 403),
+    InvalidSignatureError: WireError("InvalidSignatureException", 403),
+    AccessDeniedError: WireError("AccessDeniedException", 400),
+    ModelError: WireError("InternalServerError", 500),
+    # A model the operator has not installed is a state of this server, not a bug.
+    ModelNotInstalledError: WireError("ResourceNotReadyException", 400),
+    ModelIntegrityError: WireError("InternalServerError", 500),
+    UnsupportedError: WireError("InvalidParameterException", 400),
+}
+
+
+def wire_error(exc: SightlineError) -> WireError:
+    """The wire error of ``exc``: its own entry or its nearest mapped ancestor's."""
+    for cls in type(exc).__mro__:
+        entry = WIRE_ERRORS.get(cls)  # type: ignore[call-overload]
+        if entry is not None:
+            return entry
+    return WIRE_ERRORS[SightlineError]
