@@ -236,7 +236,7 @@ WIRE_ERRORS: dict[type[SightlineError], WireError] = {
 def wire_error(exc: SightlineError) -> WireError:
     """The wire error of ``exc``: its own entry or its nearest mapped ancestor's."""
     for cls in type(exc).__mro__:
-        entry = WIRE_ERRORS.get(cls)  # type: ignore[call-overload]
+        entry = WIRE_ERRORS.get(cls)
         if entry is not None:
             return entry
     return WIRE_ERRORS[SightlineError]

@@ -110,9 +110,7 @@ def _open_checked(
             f"Unsupported image format: the bytes are {describe_unknown(data[:SNIFF_BYTES])}."
         )
     if not media.is_image:
-        raise InvalidImageFormatError(
-            f"The file is a {media.format.upper()} video, not an image."
-        )
+        raise InvalidImageFormatError(f"The file is a {media.format.upper()} video, not an image.")
     try:
         pil = PILImage.open(io.BytesIO(data))
     except (UnidentifiedImageError, *_DECODE_ERRORS) as exc:

@@ -1,3 +1,3 @@
 """Every table, imported so that ``Base.metadata`` is complete (one module per area)."""
 
-from sightline.db.models import system as system  # noqa: F401
+from sightline.db.models import system as system
