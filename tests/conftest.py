@@ -11,12 +11,16 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
 from PIL import Image as PILImage
 
 from sightline.config import Settings
+
+if TYPE_CHECKING:
+    from sightline.analyzers.base import AnalyzerPool
 
 
 def _skimage_file(name: str) -> Path:
@@ -118,3 +122,15 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'sightline.db'}"
     return str(request.getfixturevalue("postgres_url"))
+
+
+# --- analyzers -------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def analyzer_pool(tmp_path_factory: pytest.TempPathFactory) -> AnalyzerPool:
+    """One pool for the session: each real model is loaded once for the whole suite."""
+    from sightline.analyzers.base import AnalyzerPool
+
+    root = tmp_path_factory.mktemp("pool")
+    return AnalyzerPool(Settings(data_dir=root / "data", models={"model_dir": root / "models"}))
