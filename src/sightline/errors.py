@@ -35,6 +35,7 @@
     │   └── ModelIntegrityError           checksum or size mismatch on pull
     ├── UnsupportedError                  a feature Sightline does not offer (celebrities)
     └── InternalError
+        └── IndexCorruptError             a face index file is unreadable (rebuilt from the DB)
 
 Each class's docstring is its default message. :data:`WIRE_ERRORS` maps each
 class once to a Rekognition error code and HTTP status; subclasses inherit their
@@ -187,6 +188,10 @@ class InternalError(SightlineError):
     """An internal error occurred."""
 
 
+class IndexCorruptError(InternalError):
+    """A face index file is missing, truncated or inconsistent; it is rebuilt from the database."""
+
+
 @dataclass(frozen=True)
 class WireError:
     code: str
@@ -197,6 +202,7 @@ class WireError:
 WIRE_ERRORS: dict[type[SightlineError], WireError] = {
     SightlineError: WireError("InternalServerError", 500),
     InternalError: WireError("InternalServerError", 500),
+    IndexCorruptError: WireError("InternalServerError", 500),
     InvalidInputError: WireError("InvalidParameterException", 400),
     InvalidImageFormatError: WireError("InvalidImageFormatException", 400),
     # Rekognition answers images under the minimum size as an invalid format.
