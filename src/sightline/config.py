@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import (
@@ -68,6 +68,26 @@ class FaceDetectionSettings(Section):
     min_score: float = 0.3
 
 
+class FaceSearchSettings(Section):
+    """Face collections: the embedding model of new collections and the vector index."""
+
+    default_model: Literal["dlib", "sface"] = Field(
+        "dlib", description="Face model of new collections (sface needs `models pull sface`)"
+    )
+    exact_max: int = Field(
+        50_000, ge=0, description="Collections larger than this search an HNSW graph"
+    )
+    hnsw_connectivity: int = Field(16, ge=4, le=64)
+    hnsw_expansion_add: int = Field(128, ge=8)
+    hnsw_expansion_search: int = Field(64, ge=8)
+    hnsw_dtype: Literal["f32", "f16"] = "f16"
+    save_after: int = Field(
+        1000, ge=1, description="Write a collection's index file after this many changes"
+    )
+    arn_region: str = Field("us-east-1", description="Region shown in collection ARNs")
+    arn_account: str = Field("000000000000", description="Account shown in collection ARNs")
+
+
 class ServerSettings(Section):
     host: str = "127.0.0.1"
     port: int = 8400
@@ -94,6 +114,7 @@ class Settings(BaseSettings):
     models: ModelSettings = ModelSettings()
     face_detection: FaceDetectionSettings = FaceDetectionSettings()
     server: ServerSettings = ServerSettings()
+    face_search: FaceSearchSettings = FaceSearchSettings()
 
     @classmethod
     def settings_customise_sources(

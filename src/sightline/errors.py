@@ -19,6 +19,7 @@
     │   ├── ResourceNotFoundError
     │   ├── ResourceAlreadyExistsError
     │   ├── ResourceInUseError
+    │   ├── ConflictError                 e.g. a UserId that already exists
     │   └── ResourceNotReadyError         e.g. a custom-labels version that is not running
     ├── LimitError
     │   ├── LimitExceededError            too many concurrent jobs
@@ -124,6 +125,10 @@ class ResourceInUseError(ResourceError):
     """The resource is in use."""
 
 
+class ConflictError(ResourceError):
+    """The request conflicts with the current state of the resource."""
+
+
 class ResourceNotReadyError(ResourceError):
     """The resource is not ready for this operation."""
 
@@ -221,6 +226,7 @@ WIRE_ERRORS: dict[type[SightlineError], WireError] = {
     ResourceAlreadyExistsError: WireError("ResourceAlreadyExistsException", 400),
     ResourceInUseError: WireError("ResourceInUseException", 400),
     ResourceNotReadyError: WireError("ResourceNotReadyException", 400),
+    ConflictError: WireError("ConflictException", 400),
     LimitError: WireError("LimitExceededException", 400),
     LimitExceededError: WireError("LimitExceededException", 400),
     ThrottlingError: WireError("ThrottlingException", 400),
