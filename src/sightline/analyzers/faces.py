@@ -121,13 +121,14 @@ class FaceAnalyzer:
             return []
         work = image.fit(self.max_side)
         sx, sy = work.scale_x, work.scale_y
+        pixels = np.ascontiguousarray(work.pixels)  # dlib refuses strided views
         dlib = self._dlib
         shapes = dlib.full_object_detections()
         for face in faces:
             with self._shapes_lock:
                 known = self._shapes.get(face)
             if known is None:
-                shapes.append(self._predictor(work.pixels, _to_rect(dlib, face.box, sx, sy)))
+                shapes.append(self._predictor(pixels, _to_rect(dlib, face.box, sx, sy)))
             else:
                 parts = [
                     dlib.point(round(x * sx - 0.5), round(y * sy - 0.5)) for x, y in known.points
@@ -135,7 +136,7 @@ class FaceAnalyzer:
                 rect = _to_rect(dlib, known.detector_box, sx, sy)
                 shapes.append(dlib.full_object_detection(rect, parts))
         with self._encoder_lock:
-            vectors = self._encoder.compute_face_descriptor(work.pixels, shapes)
+            vectors = self._encoder.compute_face_descriptor(pixels, shapes)
         return [np.asarray(v, dtype=np.float32) for v in vectors]
 
     # --- internals -------------------------------------------------------------
@@ -143,14 +144,15 @@ class FaceAnalyzer:
     def _find(self, image: Image, wanted: frozenset[str]) -> list[Face]:
         work = image.fit(self.max_side)
         sx, sy = work.scale_x, work.scale_y
-        rects, scores, _ = self._detector.run(work.pixels, self._upsample, self._min_score)
+        pixels = np.ascontiguousarray(work.pixels)  # dlib refuses strided views
+        rects, scores, _ = self._detector.run(pixels, self._upsample, self._min_score)
         found = [(r, float(s)) for r, s in zip(rects, scores, strict=True) if s >= self._min_score]
         found.sort(key=lambda rs: rs[0].width() * rs[0].height(), reverse=True)
         gray = work.gray()
         focal = float(max(work.width, work.height))
         faces = []
         for rect, score in found[:MAX_FACES]:
-            shape = self._predictor(work.pixels, rect)
+            shape = self._predictor(pixels, rect)
             pts = np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float64)
             detector_box = Box(rect.left(), rect.top(), rect.right() + 1, rect.bottom() + 1)
             # HOG's box stops at the lower lip; Rekognition's covers the whole face, so
