@@ -195,7 +195,9 @@ class _Hnsw:
         return Hits(keys, np.sqrt(np.maximum(d2, 0.0)).astype(np.float32))
 
     def ids(self) -> NDArray[np.int64]:
-        return np.array(self.index.keys, dtype=np.int64)
+        # usearch's key view predates numpy 2's copy= protocol: convert, then copy.
+        keys: NDArray[np.int64] = np.asarray(self.index.keys).astype(np.int64, copy=True)
+        return keys
 
 
 class FaceIndex:
