@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
@@ -86,6 +87,9 @@ def delete_collection(ctx: FaceContext, request: Mapping[str, Any]) -> None:
 
 
 def _info(ctx: FaceContext, row: FaceCollection, faces: int, users: int) -> CollectionInfo:
+    created = row.created_at
+    if created.tzinfo is None:  # SQLite keeps no zone; we always store UTC
+        created = created.replace(tzinfo=dt.timezone.utc)
     return CollectionInfo(
         collection_id=row.name,
         arn=ctx.arn(row.name),
@@ -93,5 +97,5 @@ def _info(ctx: FaceContext, row: FaceCollection, faces: int, users: int) -> Coll
         face_model_version=row.face_model_version,
         face_count=faces,
         user_count=users,
-        created_at=row.created_at,
+        created_at=created,
     )

@@ -42,16 +42,15 @@ def compare_faces(
     quality_filter = m.choice("QualityFilter", QUALITY_FILTERS, default="NONE")
     spec = face_model(face_model_key or ctx.settings.face_search.default_model)
     embedder = ctx.embedder(spec)
-    detector = ctx.detector()
 
     source = ctx.load_image(m.raw("SourceImage"), "SourceImage")
-    source_faces = detector.detect(source)
+    source_faces = ctx.detect(source)
     picked = quality.select(source_faces, quality_filter, max_faces=1).kept
     if not picked:
         raise InvalidParameterError("There are no faces in the source image that can be compared.")
     source_face = source_faces[picked[0]]
     target = ctx.load_image(m.raw("TargetImage"), "TargetImage")
-    target_faces = detector.detect(target)
+    target_faces = ctx.detect(target)
     kept = quality.select(target_faces, quality_filter, max_faces=MAX_TARGET_FACES).kept
     if not kept:
         raise InvalidParameterError("There are no faces in the target image that can be compared.")

@@ -106,8 +106,16 @@ class FaceContext:
 
     # --- models --------------------------------------------------------------------
 
-    def detector(self) -> FaceDetector:
-        return cast(FaceDetector, self.pool.get("faces"))
+    def detect(self, image: Image, attributes: Sequence[str] = ()) -> list[Face]:
+        """Faces (largest first) with box, confidence, landmarks, pose and quality.
+
+        Attributes beyond DEFAULT (IndexFaces' DetectionAttributes) go through the
+        analyzer's full pass, which measures them on the same detections.
+        """
+        analyzer = self.pool.get("faces")
+        if set(attributes) - {"DEFAULT"}:
+            return list(analyzer.analyze(image, {"Attributes": list(attributes)}).faces)
+        return list(cast(FaceDetector, analyzer).detect(image))
 
     def embedder(self, spec: FaceModelSpec) -> FaceEmbedder:
         with self._lock:

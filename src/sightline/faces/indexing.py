@@ -86,7 +86,7 @@ def index_faces(ctx: FaceContext, request: Mapping[str, Any]) -> IndexFacesResul
         row = store.get_collection(s, name)
         spec, embedder = ctx.collection_model(row)
     image = ctx.load_image(m.raw("Image"), "Image")
-    faces = ctx.detector().detect(image)
+    faces = ctx.detect(image, attributes)
     chosen = quality.select(faces, quality_filter, max_faces)
     kept = [faces[i] for i in chosen.kept]
     vectors = ctx.embed(spec, embedder, image, kept)
@@ -148,7 +148,22 @@ def index_faces(ctx: FaceContext, request: Mapping[str, Any]) -> IndexFacesResul
         face_model_version=face_model_version,
         image=ctx.image_faces(image),
         attributes=attributes,
+        notes=_notes(len(faces), len(records), len(records) - len(new_rows), quality_filter),
     )
+
+
+def _notes(detected: int, indexed: int, already: int, quality_filter: str) -> tuple[str, ...]:
+    notes = []
+    if detected == 0:
+        notes.append("No face was detected in the image.")
+    elif indexed == 0:
+        notes.append(
+            f"{detected} face(s) detected; none passed QualityFilter {quality_filter} "
+            "and MaxFaces (see UnindexedFaces for the reasons)."
+        )
+    if already:
+        notes.append(f"{already} face(s) were already indexed from this image and ExternalImageId.")
+    return tuple(notes)
 
 
 def _attributes(value: Any) -> tuple[str, ...]:

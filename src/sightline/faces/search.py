@@ -144,7 +144,7 @@ def search_faces_by_image(
         row = store.get_collection(s, name)
         spec, embedder = ctx.collection_model(row)
     image = ctx.load_image(m.raw("Image"), "Image")
-    faces = ctx.detector().detect(image)
+    faces = ctx.detect(image)
     chosen = quality.select(faces, quality_filter, max_faces=len(faces) if every_face else 1)
     if not chosen.kept:
         raise InvalidParameterError(

@@ -70,7 +70,7 @@ class SimilarityScale:
             return math.inf
         if threshold >= 100.0:
             return 0.0
-        return max(self.centre - math.log(100.0 / threshold - 1.0) / self.steepness, 0.0)
+        return max(self.centre + math.log(100.0 / threshold - 1.0) / self.steepness, 0.0)
 
 
 # dlib's ResNet descriptor: dlib reports 99.38% on LFW at an L2 threshold of 0.6

@@ -105,6 +105,9 @@ class IndexFacesResult:
     face_model_version: str
     image: ImageFaces
     attributes: tuple[str, ...]  # DetectionAttributes, for the FaceDetail shape
+    # Why nothing (or less than asked) was indexed, in words, for people and logs:
+    # Rekognition's shape has no member for "no face was found".
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -295,7 +295,7 @@ def search_users_by_image(ctx: FaceContext, request: Mapping[str, Any]) -> Searc
         row = store.get_collection(s, name)
         spec, embedder = ctx.collection_model(row)
     image = ctx.load_image(m.raw("Image"), "Image")
-    faces = ctx.detector().detect(image)
+    faces = ctx.detect(image)
     chosen = quality.select(faces, quality_filter, max_faces=1)
     unsearched = [
         RejectedFace(faces[i], ("FACE_NOT_LARGEST",) if why == ("EXCEEDS_MAX_FACES",) else why)
