@@ -9,15 +9,16 @@ in pixels of the full-resolution image):
 bar           confidence  min side  brightness  sharpness  |yaw|,    composite
                                                            |pitch|   quality
 ============  ==========  ========  ==========  =========  ========  ===========
-LOW (=AUTO)   0.50        20 px     10          4          60, 45    0.15
-MEDIUM        0.70        40 px     20          8          45, 35    0.30
-HIGH          0.85        80 px     30          15         30, 25    0.45
+LOW (=AUTO)   0.50        20 px     10          4          60, 45    0.40
+MEDIUM        0.70        40 px     20          8          45, 35    0.65
+HIGH          0.85        80 px     30          15         30, 25    0.85
 ============  ==========  ========  ==========  =========  ========  ===========
 
-``LOW_FACE_QUALITY`` is a composite, the geometric mean of four 0-1 ramps (box side
-over 100 px, sharpness over 40, brightness penalised towards both ends, confidence), so
-a face that is marginal on several counts is refused even when no single measure is
-under its bar. AUTO is LOW: it only turns away faces that would not search well at
+``LOW_FACE_QUALITY`` is a composite: the geometric mean of four 0-1 ramps, each a
+measure over its HIGH bar (box side / 80 px, confidence / 0.85, sharpness / 15,
+brightness / 30 with over-exposure above 85 penalised too). A face sitting on a bar
+on three or four counts at once is refused even though no single measure is under
+that bar; one or two marginal measures pass. AUTO is LOW: it only turns away faces that would not search well at
 all, as Rekognition's AUTO does. docs/decisions.md explains the choice.
 
 Order, as Rekognition documents for IndexFaces: quality filtering first; then, of the
@@ -45,9 +46,9 @@ class QualityBar:
 
 
 BARS: dict[str, QualityBar] = {
-    "LOW": QualityBar(0.50, 20, 10, 4, 60, 45, 0.15),
-    "MEDIUM": QualityBar(0.70, 40, 20, 8, 45, 35, 0.30),
-    "HIGH": QualityBar(0.85, 80, 30, 15, 30, 25, 0.45),
+    "LOW": QualityBar(0.50, 20, 10, 4, 60, 45, 0.40),
+    "MEDIUM": QualityBar(0.70, 40, 20, 8, 45, 35, 0.65),
+    "HIGH": QualityBar(0.85, 80, 30, 15, 30, 25, 0.85),
 }
 BARS["AUTO"] = BARS["LOW"]
 
@@ -56,13 +57,14 @@ MAX_FACES_PER_IMAGE = 100
 
 
 def composite_quality(face: Face) -> float:
-    """0-1: how usable a face is for search, from size, sharpness, brightness, confidence."""
+    """0-1: how usable a face is for search, from size, confidence, sharpness, brightness."""
+    high = BARS["HIGH"]
     side = min(face.box.width, face.box.height)
-    ramps = [min(side / 100.0, 1.0), min(max(face.confidence, 0.0), 1.0)]
+    ramps = [min(side / high.min_side, 1.0), min(face.confidence / high.min_confidence, 1.0)]
     if face.quality is not None:
-        ramps.append(min(face.quality.sharpness / 40.0, 1.0))
+        ramps.append(min(face.quality.sharpness / high.min_sharpness, 1.0))
         b = face.quality.brightness
-        ramps.append(min(b / 30.0, (100.0 - b) / 15.0, 1.0))
+        ramps.append(min(b / high.min_brightness, (100.0 - b) / 15.0, 1.0))
     ramps = [max(r, 1e-3) for r in ramps]
     return math.exp(sum(math.log(r) for r in ramps) / len(ramps))
 
