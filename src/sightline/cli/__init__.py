@@ -12,6 +12,7 @@ from typing import Annotated, Optional
 import typer
 
 from sightline.cli import analyze as analyze_cmd
+from sightline.cli import collections as collections_cmd
 from sightline.cli import models as models_cmd
 from sightline.cli import serve as serve_cmd
 from sightline.cli.context import CliState
@@ -42,6 +43,7 @@ def _root(
 app.command("serve")(serve_cmd.serve)
 app.command("analyze")(analyze_cmd.analyze)
 app.add_typer(models_cmd.app, name="models")
+app.add_typer(collections_cmd.app, name="collections")
 
 
 def main() -> None:
