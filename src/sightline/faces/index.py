@@ -135,8 +135,12 @@ class _Exact:
         n = self.count
         if n == 0 or k <= 0:
             return Hits.empty()
-        # |x - q|^2 = |x|^2 - 2 x.q + |q|^2, one BLAS matrix-vector product.
-        d2 = self.sqnorms[:n] - 2.0 * (self.vectors[:n] @ query) + float(query @ query)
+        # |x - q|^2 = |x|^2 - 2 x.q + |q|^2, one BLAS matrix-vector product, on one
+        # thread: searches run in parallel across requests, and a threaded BLAS on busy
+        # cores measured 10x slower per query (bench/faces_index.py).
+        with _one_blas_thread():
+            products = self.vectors[:n] @ query
+        d2 = self.sqnorms[:n] - 2.0 * products + float(query @ query)
         if k < n:
             top = np.argpartition(d2, k - 1)[:k]
             order = top[np.argsort(d2[top], kind="stable")]
@@ -428,6 +432,19 @@ class FaceIndex:
         if not np.isfinite(m).all():
             raise ValueError("vectors contain NaN or infinity")
         return m
+
+
+_BLAS: Any = None
+
+
+def _one_blas_thread() -> Any:
+    """A context limiting BLAS to one thread (threadpoolctl; ~20 us to enter)."""
+    global _BLAS
+    if _BLAS is None:
+        from threadpoolctl import ThreadpoolController
+
+        _BLAS = ThreadpoolController()
+    return _BLAS.limit(limits=1, user_api="blas")
 
 
 def _tmp(path: Path) -> Path:
