@@ -68,6 +68,29 @@ class FaceDetectionSettings(Section):
     min_score: float = 0.3
 
 
+class TextSettings(Section):
+    """OCR (RapidOCR's PP-OCRv4 models): working sizes and thresholds.
+
+    Detection runs on a rescaled copy of the image: small images are upscaled until
+    their shorter side reaches ``det_min_side`` (the size PP-OCR's detector is tuned
+    for; small text is otherwise missed), large ones are shrunk to ``det_max_pixels``.
+    Recognition always reads each line from the decoded image, warped to the
+    recogniser's 48-pixel height. Measurements are in docs/decisions.md.
+    """
+
+    det_min_side: int = Field(736, ge=32, description="Upscale for detection up to this short side")
+    det_max_upscale: float = Field(4.5, ge=1.0, description="Largest detection upscale factor")
+    det_max_pixels: int = Field(
+        2_000_000, ge=65_536, description="Detection input pixel budget (cost grows with it)"
+    )
+    det_pixel_threshold: float = Field(0.2, gt=0, lt=1, description="Text-probability map cut")
+    det_box_threshold: float = Field(0.3, gt=0, lt=1, description="Mean probability for a box")
+    min_line_confidence: float = Field(
+        0.5, ge=0, le=1, description="Lines read with less confidence are dropped"
+    )
+    angle_classifier: bool = Field(True, description="Detect and turn upside-down lines")
+
+
 class ServerSettings(Section):
     host: str = "127.0.0.1"
     port: int = 8400
@@ -93,6 +116,7 @@ class Settings(BaseSettings):
     limits: ImageLimits = ImageLimits()
     models: ModelSettings = ModelSettings()
     face_detection: FaceDetectionSettings = FaceDetectionSettings()
+    text: TextSettings = TextSettings()
     server: ServerSettings = ServerSettings()
 
     @classmethod
