@@ -89,9 +89,6 @@ class RapidOcrEngine:
         except Exception as e:  # RapidOCR raises its own untyped errors
             raise ModelError(f"RapidOCR's models could not be loaded: {e}") from e
         self._det = ocr.text_det
-        # We hand the detector an image already at its working size; "max" with its
-        # 2000-pixel ceiling only rounds the sides to multiples of 32.
-        self._det.limit_type = "max"
         self._cls = ocr.text_cls
         self._rec = ocr.text_rec
         self.charset = tuple(self._rec.postprocess_op.character)
@@ -102,9 +99,18 @@ class RapidOcrEngine:
         self.model_version = f"rapidocr-{self._version}/PP-OCRv4"
 
     def detect(self, bgr: NDArray[np.uint8]) -> list[NDArray[np.float32]]:
-        boxes, _ = self._det(bgr)
-        if boxes is None or len(boxes) == 0:
+        from rapidocr_onnxruntime.ch_ppocr_det.utils import DetPreProcess
+
+        # TextDetector.__call__ stores its preprocessor on the shared instance, a race
+        # between threads; a per-call one (sides rounded to multiples of 32, no other
+        # resize: the caller chose the size) keeps detection reentrant.
+        height, width = bgr.shape[:2]
+        blob = DetPreProcess(max(height, width), "max", self._det.mean, self._det.std)(bgr)
+        if blob is None:
             return []
+        preds = self._det.infer(blob)[0]
+        boxes, _ = self._det.postprocess_op(preds, (height, width))
+        boxes = self._det.filter_tag_det_res(boxes, (height, width))
         return [np.asarray(b, dtype=np.float32).reshape(4, 2) for b in boxes]
 
     def upside_down(self, crops: list[NDArray[np.uint8]]) -> list[bool]:
