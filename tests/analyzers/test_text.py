@@ -25,7 +25,7 @@ from sightline.errors import InvalidParameterError
 from sightline.media.decode import decode_image
 from sightline.media.image import Image
 from tests.botocore_shapes import assert_valid_output
-from tests.conftest import sample_bytes
+from tests.conftest import rgb, sample_bytes
 
 
 def _norm(text: str) -> str:
@@ -179,6 +179,20 @@ def test_polygon_region_keeps_words_more_than_half_inside(
     )
     assert [d.text for d in kept] == ["Region-based", "Region-based"]
     assert [d.type for d in kept] == ["LINE", "WORD"]
+
+
+def test_upside_down_page_is_read_and_mapped_back(analyzer_pool: AnalyzerPool) -> None:
+    image = Image.from_array(np.ascontiguousarray(rgb("page.png")[::-1, ::-1]))
+    result = _text(analyzer_pool).analyze(image)
+    heading = _heading(result.detections)
+    # Turned by 180 degrees the heading lies at the bottom right, and its polygon
+    # starts at the text's own top-left corner: the bottom-right of its box.
+    assert heading.box.y1 > 191 - 20 and heading.box.x1 > 384 - 20
+    first = heading.polygon[0]
+    assert first.x == pytest.approx(heading.box.x1, abs=2)
+    assert first.y == pytest.approx(heading.box.y1, abs=2)
+    words = [d.text for d in result.detections if d.parent_id == heading.id]
+    assert words == ["Region-based", "segmentation"]
 
 
 def test_text_png_gives_some_text(analyzer_pool: AnalyzerPool) -> None:
