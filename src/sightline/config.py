@@ -91,6 +91,15 @@ class TextSettings(Section):
     angle_classifier: bool = Field(True, description="Detect and turn upside-down lines")
 
 
+class PersonDetectionSettings(Section):
+    """OpenCV HOG people detection (the Dalal-Triggs pedestrian SVM)."""
+
+    # SVM margin below which a window is not a person; confidence is mapped from it.
+    min_score: float = 0.3
+    # Image pyramid step: 1.05 finds people HOG misses at 1.1, at about twice the cost.
+    scale: float = Field(1.05, gt=1.0, le=1.5)
+
+
 class ServerSettings(Section):
     host: str = "127.0.0.1"
     port: int = 8400
@@ -117,6 +126,7 @@ class Settings(BaseSettings):
     models: ModelSettings = ModelSettings()
     face_detection: FaceDetectionSettings = FaceDetectionSettings()
     text: TextSettings = TextSettings()
+    person_detection: PersonDetectionSettings = PersonDetectionSettings()
     server: ServerSettings = ServerSettings()
 
     @classmethod
