@@ -195,3 +195,18 @@ def test_batched_nms_keeps_overlapping_boxes_of_other_classes() -> None:
     scores = np.array([0.9, 0.8], np.float32)
     assert batched_nms(boxes, scores, np.array([1, 2]), 0.5).tolist() == [0, 1]
     assert batched_nms(boxes, scores, np.array([1, 1]), 0.5).tolist() == [0]
+
+
+def test_a_flood_of_weak_boxes_is_capped(detector: ObjectDetector) -> None:
+    # Every anchor over the threshold: at most max_detections come out, best first.
+    flood = yolox_output()
+    flood[0, :, 4] = 0.9
+    flood[0, :, 5:] = np.random.default_rng(3).uniform(0.3, 1.0, (N, C))
+    found = detector.post_process(
+        flood, letterbox(np.zeros((640, 640, 3), np.uint8), (640, 640))[1]
+    )
+    assert len(found) == detector.max_detections
+    scores = [d.confidence for d in found]
+    assert scores == sorted(scores, reverse=True) and scores[0] > 0.89
+    boxes = np.array([[0, 0, 10, 10], [20, 20, 30, 30], [40, 40, 50, 50]], np.float32)
+    assert nms(boxes, np.array([0.1, 0.9, 0.5], np.float32), 0.5, max_keep=2).tolist() == [1, 2]

@@ -84,13 +84,18 @@ def cxcywh_to_xyxy(boxes: F32) -> F32:
     return np.concatenate([boxes[:, 0:2] - half, boxes[:, 0:2] + half], axis=1).astype(np.float32)
 
 
-def nms(boxes: F32, scores: F32, iou_threshold: float) -> NDArray[np.intp]:
-    """Indices of the boxes kept by greedy non-maximum suppression, best first."""
+def nms(
+    boxes: F32, scores: F32, iou_threshold: float, max_keep: int | None = None
+) -> NDArray[np.intp]:
+    """Indices of the boxes kept by greedy non-maximum suppression, best first.
+
+    Stops once ``max_keep`` boxes are kept: the rest could only come after them.
+    """
     order = np.argsort(-scores, kind="stable")
     x0, y0, x1, y1 = boxes[:, 0], boxes[:, 1], boxes[:, 2], boxes[:, 3]
     areas = np.maximum(x1 - x0, 0) * np.maximum(y1 - y0, 0)
     keep: list[int] = []
-    while order.size:
+    while order.size and (max_keep is None or len(keep) < max_keep):
         i = int(order[0])
         keep.append(i)
         rest = order[1:]
@@ -104,7 +109,11 @@ def nms(boxes: F32, scores: F32, iou_threshold: float) -> NDArray[np.intp]:
 
 
 def batched_nms(
-    boxes: F32, scores: F32, classes: NDArray[np.int64], iou_threshold: float
+    boxes: F32,
+    scores: F32,
+    classes: NDArray[np.int64],
+    iou_threshold: float,
+    max_keep: int | None = None,
 ) -> NDArray[np.intp]:
     """Class-aware NMS: boxes of different classes never suppress each other.
 
@@ -115,7 +124,7 @@ def batched_nms(
         return np.zeros(0, dtype=np.intp)
     offset = float(boxes.max()) + 1.0
     shifted = boxes + (classes.astype(np.float32) * offset)[:, None]
-    return nms(shifted, scores, iou_threshold)
+    return nms(shifted, scores, iou_threshold, max_keep)
 
 
 def softmax(x: NDArray[np.floating], axis: int = -1) -> F32:

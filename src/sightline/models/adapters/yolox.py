@@ -45,6 +45,8 @@ from sightline.models.registry import InstalledModel
 from sightline.models.sessions import ModelSession, input_hw, load_session
 
 STRIDES = (8, 16, 32)
+# Boxes over the score threshold that enter NMS at most (greedy NMS is quadratic).
+MAX_CANDIDATES = 1000
 
 Decoder = Callable[[NDArray[np.float32], tuple[int, int]], tuple[F32, F32]]
 
@@ -207,9 +209,13 @@ class ObjectDetector:
         classes = scores.argmax(axis=1)
         best = scores[np.arange(len(scores)), classes]
         ok = (best >= self.score_threshold) & np.isfinite(best) & np.isfinite(boxes).all(axis=1)
-        boxes, best, classes = lb.to_image(boxes[ok]), best[ok], classes[ok]
-        keep = batched_nms(boxes, best, classes.astype(np.int64), self.iou_threshold)
-        keep = keep[: self.max_detections]
+        idx = np.flatnonzero(ok)
+        if idx.size > MAX_CANDIDATES:  # a flood of weak boxes: NMS only the strongest
+            idx = idx[np.argsort(-best[idx], kind="stable")[:MAX_CANDIDATES]]
+        boxes, best, classes = lb.to_image(boxes[idx]), best[idx], classes[idx]
+        keep = batched_nms(
+            boxes, best, classes.astype(np.int64), self.iou_threshold, self.max_detections
+        )
         return [
             Detection(
                 box=Box(*(float(v) for v in boxes[i])),
