@@ -166,3 +166,16 @@ def test_network_failure_keeps_the_partial_for_the_next_run(
 def test_unknown_name_names_the_catalog(settings: Settings) -> None:
     with pytest.raises(ResourceNotFoundError, match="yolox-s"):
         pull("no-such-model", settings)
+
+
+def test_wrong_checksum_after_an_earlier_partial_leaves_nothing(
+    settings: Settings, entry: CatalogEntry, mirror: Mirror
+) -> None:
+    part = partial_path(Registry.from_settings(settings), entry)
+    part.parent.mkdir(parents=True)
+    part.write_bytes(b"x" * 1000)  # a prefix of other.onnx: resumes, then fails the hash
+    with pytest.raises(ModelIntegrityError):
+        pull(entry.name, settings, [mirror.url("other.onnx")])
+    assert _files(settings.models.resolved_dir()) == []
+    # Resumed once, then fetched afresh once (the kept bytes may be stale), then refused.
+    assert mirror.requests == [("other.onnx", "bytes=1000-"), ("other.onnx", None)]

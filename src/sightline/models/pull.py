@@ -7,7 +7,7 @@ The only code in Sightline that downloads a model. The sequence:
    retried at once from where it stopped, as long as each attempt makes progress; a URL
    that makes none is abandoned for the entry's next URL.
 2. The size and SHA-256 of the whole file are checked against the catalog. A mismatch
-   deletes the partial file (and the model folder, if this pull created it): nothing of
+   deletes the partial file (and the model folder, if that leaves it empty): nothing of
    a wrong download is left behind.
 3. The verified file is fsync'ed and renamed to its real name, then the manifest is
    written atomically: from that moment, and not before, the model is installed.
@@ -117,7 +117,6 @@ def pull(
         return existing
 
     directory = registry.model_dir(name)
-    created = not directory.exists()
     directory.mkdir(parents=True, exist_ok=True)
     owned_client = client is None
     if client is None:
@@ -132,8 +131,7 @@ def pull(
             final = directory / entry.file
             part.install(final)
     except ModelIntegrityError:
-        if created:
-            _remove_if_empty(directory)
+        _remove_if_empty(directory)  # an empty model folder means nothing: leave none
         raise
     finally:
         if owned_client:
