@@ -32,7 +32,8 @@
     │   └── AccessDeniedError             the key may not call the operation
     ├── ModelError                        a model is missing, corrupt or failed to run
     │   ├── ModelNotInstalledError
-    │   └── ModelIntegrityError           checksum or size mismatch on pull
+    │   ├── ModelIntegrityError           checksum or size mismatch on pull
+    │   └── ModelDownloadError            no URL of a catalog entry could be downloaded
     ├── UnsupportedError                  a feature Sightline does not offer (celebrities)
     └── InternalError
 
@@ -179,6 +180,10 @@ class ModelIntegrityError(ModelError):
     """The model file does not match its expected checksum or size."""
 
 
+class ModelDownloadError(ModelError):
+    """The model could not be downloaded; run the pull again to resume."""
+
+
 class UnsupportedError(SightlineError):
     """This feature is not supported by Sightline."""
 
@@ -229,6 +234,7 @@ WIRE_ERRORS: dict[type[SightlineError], WireError] = {
     # A model the operator has not installed is a state of this server, not a bug.
     ModelNotInstalledError: WireError("ResourceNotReadyException", 400),
     ModelIntegrityError: WireError("InternalServerError", 500),
+    ModelDownloadError: WireError("InternalServerError", 500),
     UnsupportedError: WireError("InvalidParameterException", 400),
 }
 
