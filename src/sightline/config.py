@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -76,6 +76,41 @@ class ServerSettings(Section):
     max_body_bytes: int = Field(20 * 1024 * 1024, description="Largest accepted request body")
 
 
+class S3Settings(Section):
+    """An S3-compatible endpoint (AWS, MinIO, Ceph, ...) reached through boto3.
+
+    Credentials left unset fall back to boto3's own chain (environment, profile, role).
+    """
+
+    endpoint_url: str | None = Field(None, description="e.g. http://127.0.0.1:9000; None: AWS")
+    region: str = "us-east-1"
+    access_key_id: str | None = None
+    secret_access_key: SecretStr | None = None
+    path_style: bool = Field(
+        False, description="Path-style addressing (http://host/bucket/key), as MinIO needs"
+    )
+    multipart_threshold: int = Field(
+        16 * 1024 * 1024, ge=5 * 1024 * 1024, description="Uploads this large go multipart"
+    )
+    multipart_chunksize: int = Field(16 * 1024 * 1024, ge=5 * 1024 * 1024)
+    max_pool_connections: int = Field(32, ge=1)
+    presign_seconds: int = Field(3600, ge=1, description="Lifetime of URLs from url()")
+
+
+class StorageSettings(Section):
+    """Where objects live: folders under ``root`` (one per bucket) or an S3 endpoint."""
+
+    backend: Literal["local", "s3"] = "local"
+    root: Path | None = Field(None, description="Local buckets; default: <data_dir>/storage")
+    fsync: bool = Field(
+        False, description="fsync local writes before the rename (power-loss durability)"
+    )
+    s3: S3Settings = S3Settings()
+
+    def resolved_root(self, data_dir: Path) -> Path:
+        return self.root if self.root is not None else data_dir / "storage"
+
+
 class Settings(BaseSettings):
     """The root of the configuration tree."""
 
@@ -94,6 +129,7 @@ class Settings(BaseSettings):
     models: ModelSettings = ModelSettings()
     face_detection: FaceDetectionSettings = FaceDetectionSettings()
     server: ServerSettings = ServerSettings()
+    storage: StorageSettings = StorageSettings()
 
     @classmethod
     def settings_customise_sources(

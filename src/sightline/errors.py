@@ -11,6 +11,7 @@
     │   ├── ValidationError               the request does not match the service model
     │   ├── InvalidPaginationTokenError
     │   ├── InvalidS3ObjectError          the object cannot be read from storage
+    │   │   └── ObjectNotFoundError       no such bucket or key in the object store
     │   ├── InvalidManifestError          a custom-labels manifest is malformed
     │   ├── InvalidKeyError               an object key tries to escape its bucket
     │   ├── VideoTooLargeError
@@ -34,6 +35,7 @@
     │   ├── ModelNotInstalledError
     │   └── ModelIntegrityError           checksum or size mismatch on pull
     ├── UnsupportedError                  a feature Sightline does not offer (celebrities)
+    ├── StorageError                      the object store failed (retryable)
     └── InternalError
 
 Each class's docstring is its default message. :data:`WIRE_ERRORS` maps each
@@ -89,6 +91,10 @@ class InvalidPaginationTokenError(InvalidInputError):
 
 class InvalidS3ObjectError(InvalidInputError):
     """The object could not be read from storage."""
+
+
+class ObjectNotFoundError(InvalidS3ObjectError):
+    """The object does not exist in the object store."""
 
 
 class InvalidManifestError(InvalidInputError):
@@ -183,6 +189,10 @@ class UnsupportedError(SightlineError):
     """This feature is not supported by Sightline."""
 
 
+class StorageError(SightlineError):
+    """The object store could not complete the operation; it may succeed if retried."""
+
+
 class InternalError(SightlineError):
     """An internal error occurred."""
 
@@ -206,6 +216,7 @@ WIRE_ERRORS: dict[type[SightlineError], WireError] = {
     ValidationError: WireError("ValidationException", 400),
     InvalidPaginationTokenError: WireError("InvalidPaginationTokenException", 400),
     InvalidS3ObjectError: WireError("InvalidS3ObjectException", 400),
+    ObjectNotFoundError: WireError("InvalidS3ObjectException", 400),
     InvalidManifestError: WireError("InvalidManifestException", 400),
     InvalidKeyError: WireError("InvalidParameterException", 400),
     VideoTooLargeError: WireError("VideoTooLargeException", 400),
@@ -230,6 +241,7 @@ WIRE_ERRORS: dict[type[SightlineError], WireError] = {
     ModelNotInstalledError: WireError("ResourceNotReadyException", 400),
     ModelIntegrityError: WireError("InternalServerError", 500),
     UnsupportedError: WireError("InvalidParameterException", 400),
+    StorageError: WireError("InternalServerError", 500),
 }
 
 
