@@ -37,6 +37,7 @@
     ├── UnsupportedError                  a feature Sightline does not offer (celebrities)
     ├── StorageError                      the object store failed (retryable)
     └── InternalError
+        └── WorkerLostError               a task's worker died on every attempt
 
 Each class's docstring is its default message. :data:`WIRE_ERRORS` maps each
 class once to a Rekognition error code and HTTP status; subclasses inherit their
@@ -197,6 +198,10 @@ class InternalError(SightlineError):
     """An internal error occurred."""
 
 
+class WorkerLostError(InternalError):
+    """The worker processing this item stopped responding on every attempt."""
+
+
 @dataclass(frozen=True)
 class WireError:
     code: str
@@ -242,6 +247,7 @@ WIRE_ERRORS: dict[type[SightlineError], WireError] = {
     ModelIntegrityError: WireError("InternalServerError", 500),
     UnsupportedError: WireError("InvalidParameterException", 400),
     StorageError: WireError("InternalServerError", 500),
+    WorkerLostError: WireError("InternalServerError", 500),
 }
 
 
