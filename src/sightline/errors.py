@@ -11,6 +11,7 @@
     │   ├── ValidationError               the request does not match the service model
     │   ├── InvalidPaginationTokenError
     │   ├── InvalidS3ObjectError          the object cannot be read from storage
+    │   │   └── ObjectNotFoundError       no such bucket or key in the object store
     │   ├── InvalidManifestError          a custom-labels manifest is malformed
     │   ├── InvalidKeyError               an object key tries to escape its bucket
     │   ├── VideoTooLargeError
@@ -35,7 +36,9 @@
     │   ├── ModelIntegrityError           checksum or size mismatch on pull
     │   └── ModelDownloadError            no URL of a catalog entry could be downloaded
     ├── UnsupportedError                  a feature Sightline does not offer (celebrities)
+    ├── StorageError                      the object store failed (retryable)
     └── InternalError
+        └── WorkerLostError               a task's worker died on every attempt
 
 Each class's docstring is its default message. :data:`WIRE_ERRORS` maps each
 class once to a Rekognition error code and HTTP status; subclasses inherit their
@@ -90,6 +93,10 @@ class InvalidPaginationTokenError(InvalidInputError):
 
 class InvalidS3ObjectError(InvalidInputError):
     """The object could not be read from storage."""
+
+
+class ObjectNotFoundError(InvalidS3ObjectError):
+    """The object does not exist in the object store."""
 
 
 class InvalidManifestError(InvalidInputError):
@@ -188,8 +195,16 @@ class UnsupportedError(SightlineError):
     """This feature is not supported by Sightline."""
 
 
+class StorageError(SightlineError):
+    """The object store could not complete the operation; it may succeed if retried."""
+
+
 class InternalError(SightlineError):
     """An internal error occurred."""
+
+
+class WorkerLostError(InternalError):
+    """The worker processing this item stopped responding on every attempt."""
 
 
 @dataclass(frozen=True)
@@ -211,6 +226,7 @@ WIRE_ERRORS: dict[type[SightlineError], WireError] = {
     ValidationError: WireError("ValidationException", 400),
     InvalidPaginationTokenError: WireError("InvalidPaginationTokenException", 400),
     InvalidS3ObjectError: WireError("InvalidS3ObjectException", 400),
+    ObjectNotFoundError: WireError("InvalidS3ObjectException", 400),
     InvalidManifestError: WireError("InvalidManifestException", 400),
     InvalidKeyError: WireError("InvalidParameterException", 400),
     VideoTooLargeError: WireError("VideoTooLargeException", 400),
@@ -236,6 +252,8 @@ WIRE_ERRORS: dict[type[SightlineError], WireError] = {
     ModelIntegrityError: WireError("InternalServerError", 500),
     ModelDownloadError: WireError("InternalServerError", 500),
     UnsupportedError: WireError("InvalidParameterException", 400),
+    StorageError: WireError("InternalServerError", 500),
+    WorkerLostError: WireError("InternalServerError", 500),
 }
 
 
