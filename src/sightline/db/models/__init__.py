@@ -1,3 +1,4 @@
 """Every table, imported so that ``Base.metadata`` is complete (one module per area)."""
 
+from sightline.db.models import auth as auth
 from sightline.db.models import system as system
