@@ -35,6 +35,7 @@ def create_app(
     """
     from sightline.api.rekognition.operations import OPERATIONS
     from sightline.api.rekognition.router import rekognition_router
+    from sightline.api.rest import rest_router
 
     owned = services is None
     services = services or build_services(settings)
@@ -73,9 +74,9 @@ def create_app(
     def health() -> dict[str, str]:
         return {"status": "ok", "version": sightline.__version__}
 
-    app.include_router(
-        rekognition_router(services, OPERATIONS if operations is None else operations)
-    )
+    table = OPERATIONS if operations is None else operations
+    app.include_router(rekognition_router(services, table))
+    app.include_router(rest_router(services, table))
     return app
 
 
