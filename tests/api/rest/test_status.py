@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import pytest
 import httpx
+import pytest
 
 from sightline.api.app import create_app
 from sightline.api.services import ApiServices, build_services
