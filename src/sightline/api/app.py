@@ -44,6 +44,11 @@ def create_app(
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if not settings.api.auth:
             _warn_auth_off(settings)
+        elif not services.keys.list():
+            log.warning(
+                "No access keys exist yet: Rekognition requests will be refused until one is "
+                "created with `sightline keys create`."
+            )
         try:
             yield
         finally:
