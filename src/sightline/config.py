@@ -254,6 +254,39 @@ class PipelineSettings(Section):
         return self.heartbeat_seconds or self.lease_seconds / 3
 
 
+class ApiSettings(Section):
+    """The Rekognition-compatible and native REST APIs: authentication and limits."""
+
+    auth: bool = Field(
+        True,
+        description="Verify SigV4 signatures and bearer tokens; false only for local development",
+    )
+    encryption_key: SecretStr | None = Field(
+        None,
+        description="Fernet key encrypting stored access-key secrets; "
+        "default: generated once into data_dir/secret.key (mode 0600)",
+    )
+    clock_skew_seconds: int = Field(
+        900, ge=1, description="Largest accepted difference between X-Amz-Date and our clock"
+    )
+    key_cache_seconds: float = Field(
+        2.0, ge=0, description="How long a looked-up access key is reused before re-reading it"
+    )
+    rate_per_key: float = Field(
+        50.0, ge=0, description="Sustained requests per second per access key; 0: unlimited"
+    )
+    rate_burst: int = Field(100, ge=1, description="Requests a key may send at once")
+    max_pending: int = Field(
+        256, ge=1, description="Requests waiting for an analysis thread before ThrottlingException"
+    )
+    max_images_per_request: int = Field(
+        32, ge=1, description="Files accepted in one multipart upload"
+    )
+    max_upload_bytes: int = Field(
+        2 * 1024**3, ge=1, description="Largest single uploaded file, streamed to storage"
+    )
+
+
 class Settings(BaseSettings):
     """The root of the configuration tree."""
 
@@ -276,6 +309,7 @@ class Settings(BaseSettings):
     server: ServerSettings = ServerSettings()
     storage: StorageSettings = StorageSettings()
     pipeline: PipelineSettings = PipelineSettings()
+    api: ApiSettings = ApiSettings()
 
     @classmethod
     def settings_customise_sources(
