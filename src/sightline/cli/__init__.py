@@ -13,8 +13,10 @@ import typer
 
 from sightline.cli import analyze as analyze_cmd
 from sightline.cli import collections as collections_cmd
+from sightline.cli import keys as keys_cmd
 from sightline.cli import models as models_cmd
 from sightline.cli import serve as serve_cmd
+from sightline.cli import tokens as tokens_cmd
 from sightline.cli.context import CliState
 
 app = typer.Typer(
@@ -44,6 +46,8 @@ app.command("serve")(serve_cmd.serve)
 app.command("analyze")(analyze_cmd.analyze)
 app.add_typer(models_cmd.app, name="models")
 app.add_typer(collections_cmd.app, name="collections")
+app.add_typer(keys_cmd.app, name="keys")
+app.add_typer(tokens_cmd.app, name="tokens")
 
 
 def main() -> None:
