@@ -7,14 +7,14 @@ embedded by exactly that model: distances between two models' vectors mean nothi
 - ``dlib`` (default, offline): the ResNet descriptor from ``face_recognition_models``,
   computed by :class:`sightline.analyzers.faces.FaceAnalyzer`. 128-d, not normalised.
 - ``sface``: OpenCV's SFace, pulled from the catalog (``sightline models pull sface``)
-  and run by ``sightline.models.adapters.sface``. 128-d, L2-normalised here.
+  and run by ``sightline.models.adapters.sface`` on each face aligned from its five
+  landmarks. 128-d, unit length.
 
 Detection is the same for both (the faces analyzer); only the descriptor differs.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
@@ -85,22 +85,34 @@ def load_embedder(spec: FaceModelSpec, settings: Settings, faces_analyzer: Any) 
     """The embedder for ``spec``: the faces analyzer itself for dlib, else an adapter.
 
     Raises:
-        ModelNotInstalledError: the model's adapter or weights are not installed.
+        ModelNotInstalledError: the model's weights are not installed.
     """
     if spec.key == "dlib":
         if not isinstance(faces_analyzer, FaceEmbedder):
             raise ModelNotInstalledError("The faces analyzer does not compute embeddings.")
         return faces_analyzer
-    try:
-        module = importlib.import_module(f"sightline.models.adapters.{spec.key}")
-    except ImportError as exc:
+    from sightline.models.loaders import load_face_embedder
+
+    sface = load_face_embedder(settings)
+    if sface is None:
         raise ModelNotInstalledError(
-            f"The {spec.key} face model is not available in this installation ({exc})."
-        ) from exc
-    embedder = module.load_embedder(settings)
-    if not isinstance(embedder, FaceEmbedder):
-        raise ModelNotInstalledError(f"The {spec.key} adapter does not provide embed().")
-    return embedder
+            "The sface face model is not installed; run `sightline models pull sface`."
+        )
+    return SFaceFaces(sface)
+
+
+class SFaceFaces:
+    """SFace on the faces analyzer's detections: aligned from each face's 5 landmarks."""
+
+    def __init__(self, sface: Any) -> None:
+        self._sface = sface
+        #: The model name and checksum prefix: a re-pulled different file is another space.
+        self.embedding_model_version: str = str(sface.version)
+
+    def embed(self, image: Image, faces: Sequence[Face]) -> list[NDArray[np.float32]]:
+        from sightline.models.adapters.geometry import five_points_from_landmarks
+
+        return [self._sface.embed(image, five_points_from_landmarks(f.landmarks)) for f in faces]
 
 
 def prepare(
