@@ -19,9 +19,11 @@ latency of ``FaceIndex.search`` (k=1, one thread). ``SIGHTLINE_BENCH_FACES_N`` s
 
 from __future__ import annotations
 
+import json
 import multiprocessing as mp
 import os
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -38,9 +40,12 @@ NOISE = 0.025  # per component: ||noise|| ~ 0.28
 CONFIGS: list[tuple[str, str, dict[str, Any]]] = [
     ("exact float32", "exact", {}),
     ("hnsw f16 M32 efC64", "hnsw", {"dtype": "f16", "connectivity": 32, "expansion_add": 64}),
-    ("hnsw i8 M32 efC64", "usearch-i8", {"connectivity": 32, "expansion_add": 64}),
+    ("hnsw i8 M48 efC128", "usearch-i8", {"connectivity": 48, "expansion_add": 128}),
 ]
-SEARCH_EFS = (64, 128)
+SEARCH_EFS = (64, 128, 256, 512)
+# Built graphs are kept here (git-ignored) so a re-run measures searches without
+# rebuilding; the build time reported is the one measured when the graph was built.
+CACHE = Path(__file__).parent / "results" / "faces_index"
 
 
 def n_faces() -> int:
@@ -90,15 +95,21 @@ def run_config(backend: str, params: dict[str, Any], n: int, queries: Any) -> di
     _, planted, randoms = queries
     rss_before, _ = memory()
     started = time.perf_counter()
+    slug = "-".join([backend, *(f"{k}{v}" for k, v in sorted(params.items())), str(n)])
+    cached = CACHE / slug
+    meta = cached.with_suffix(".build.json")
     search: Any
     set_ef: Any = None
     if backend == "usearch-i8":
         from usearch.index import Index
 
-        raw = Index(ndim=DIM, metric="l2sq", dtype="i8", **params)
-        for i in range((n + CHUNK - 1) // CHUNK):
-            ids, x = chunk(i, n)
-            raw.add(ids.astype(np.uint64), x)
+        if meta.is_file():
+            raw = Index.restore(str(cached.with_suffix(".usearch")))
+        else:
+            raw = Index(ndim=DIM, metric="l2sq", dtype="i8", **params)
+            for i in range((n + CHUNK - 1) // CHUNK):
+                ids, x = chunk(i, n)
+                raw.add(ids.astype(np.uint64), x)
 
         def search(q: NDArray[np.float32]) -> int:
             return int(raw.search(q, 1).keys[0])
@@ -107,15 +118,20 @@ def run_config(backend: str, params: dict[str, Any], n: int, queries: Any) -> di
             raw.expansion_search = ef
 
     else:
-        index = FaceIndex(
-            DIM,
-            exact_max=n + 1 if backend == "exact" else 0,
-            hnsw=HnswParams(**params) if params else None,
-            backend="hnsw" if backend == "hnsw" else "exact",
-        )
-        for i in range((n + CHUNK - 1) // CHUNK):
-            ids, x = chunk(i, n)
-            index.add(ids, x)
+        hnsw = HnswParams(**params) if params else None
+        exact_max = n + 1 if backend == "exact" else 0
+        if meta.is_file():
+            index = FaceIndex.load(cached, dim=DIM, exact_max=exact_max, hnsw=hnsw)
+        else:
+            index = FaceIndex(
+                DIM,
+                exact_max=exact_max,
+                hnsw=hnsw,
+                backend="hnsw" if backend == "hnsw" else "exact",
+            )
+            for i in range((n + CHUNK - 1) // CHUNK):
+                ids, x = chunk(i, n)
+                index.add(ids, x)
 
         def search(q: NDArray[np.float32]) -> int:
             return int(index.search(q, 1).ids[0])
@@ -127,6 +143,16 @@ def run_config(backend: str, params: dict[str, Any], n: int, queries: Any) -> di
 
     build_s = time.perf_counter() - started
     rss, peak = memory()
+    if backend != "exact":
+        if meta.is_file():
+            build_s = json.loads(meta.read_text())["build_s"]
+        else:
+            CACHE.mkdir(parents=True, exist_ok=True)
+            if backend == "usearch-i8":
+                raw.save(str(cached.with_suffix(".usearch")))
+            else:
+                index.save(cached)
+            meta.write_text(json.dumps({"build_s": build_s}))
     runs = []
     for ef in SEARCH_EFS if set_ef else (None,):
         if set_ef:
@@ -199,16 +225,24 @@ def main() -> None:
                 flush=True,
             )
     exact_p99 = results["exact float32"]["runs"][0]["p99_ms"]
-    hnsw = results["hnsw f16 M32 efC64"]
-    best = max(hnsw["runs"], key=lambda r: r["ef"])
-    recall = float(np.mean(np.asarray(best["top_planted"]) == sources))
     exact_cpu = results["exact float32"]["runs"][0]["cpu_p99_ms"]
-    print(
-        f"\nexact / hnsw f16 (ef {best['ef']}): p99 wall {exact_p99 / best['p99_ms']:.1f}x, "
-        f"p99 cpu {exact_cpu / best['cpu_p99_ms']:.1f}x. Goal p99 <= 5 ms: wall "
-        f"{best['p99_ms']:.2f} ms, cpu {best['cpu_p99_ms']:.2f} ms; recall@1 >= 0.99: "
-        f"{recall:.3f}; <= 1 GB resident: {hnsw['rss_mb']:.0f} MB (load {os.getloadavg()[0]:.1f})"
-    )
+    print()
+    for label, _, _ in CONFIGS[1:]:
+        r = results[label]
+
+        def recall(run: dict[str, Any]) -> float:
+            return float(np.mean(np.asarray(run["top_planted"]) == sources))
+
+        # The cheapest search that reaches the recall goal, else the most accurate.
+        good = [run for run in r["runs"] if recall(run) >= 0.99]
+        best = min(good, key=lambda run: run["ef"]) if good else max(r["runs"], key=recall)
+        print(
+            f"{label} at ef {best['ef']}: recall@1 {recall(best):.3f} (goal >= 0.99); p99 "
+            f"{best['p99_ms']:.2f} ms wall, {best['cpu_p99_ms']:.2f} ms cpu (goal <= 5 ms; "
+            f"exact: {exact_p99 / best['p99_ms']:.0f}x / {exact_cpu / best['cpu_p99_ms']:.0f}x "
+            f"slower); {r['rss_mb']:.0f} MB resident (goal <= 1024)"
+        )
+    print(f"load average at the end: {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":
