@@ -27,7 +27,6 @@ from sightline.errors import (
     InvalidS3ObjectError,
     ModelNotInstalledError,
 )
-from sightline.faces import store
 from sightline.faces.index import HnswParams
 from sightline.faces.indexes import CollectionKey, IndexManager
 from sightline.faces.models import (
@@ -184,7 +183,3 @@ class FaceContext:
         """SHA-256 of the file's bytes (of the pixels for in-memory images)."""
         data = image.source or image.pixels.tobytes()
         return hashlib.sha256(data).hexdigest()
-
-    def generation_of(self, s: Session, row: FaceCollection) -> int:
-        value = store.read_generation(s, row.id)
-        return row.generation if value is None else value
