@@ -149,7 +149,7 @@ def test_restart_keeps_collections_faces_and_index(
 
 @pytest.mark.parametrize("damage", ["delete", "corrupt", "truncate"])
 def test_a_damaged_index_file_is_rebuilt(
-    make_service: MakeService, tmp_path: Path, damage: str
+    make_service: MakeService, tmp_path: Path, damage: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     first = make_service()
     first.create_collection(C)
@@ -166,7 +166,9 @@ def test_a_damaged_index_file_is_rebuilt(
     else:
         data.write_bytes(data.read_bytes()[:100])
     second = make_service()
-    assert [f for f, _ in matches(second, canvas((30, 30, 50, RED)))] == [red]
+    with caplog.at_level("WARNING", logger="sightline.faces.indexes"):
+        assert [f for f, _ in matches(second, canvas((30, 30, 50, RED)))] == [red]
+    assert "rebuilding the index of collection people" in caplog.text
     # ... and written back whole
     from sightline.faces.index import FaceIndex
 
@@ -291,3 +293,22 @@ def _keys(service: FaceService, pk: int) -> list[int]:
 
     with service.ctx.read() as s:
         return [int(k) for k in store.face_keys(s, pk)]
+
+
+def test_an_index_file_behind_the_database_catches_up(
+    make_service: MakeService, caplog: pytest.LogCaptureFixture
+) -> None:
+    first = make_service()
+    first.create_collection(C)
+    (red,) = index(first, canvas((10, 10, 60, RED)))
+    assert matches(first, canvas((30, 30, 50, RED)))
+    first.close()  # the file holds red, at this generation
+    other = make_service()  # another process writes, never loading the index
+    (green,) = index(other, canvas((10, 10, 60, GREEN)))
+    other.delete_faces({**C, "FaceIds": [red]})
+    other.close()
+    later = make_service()  # loads the old file, sees the newer generation, diffs
+    with caplog.at_level("WARNING", logger="sightline.faces.indexes"):
+        assert [f for f, _ in matches(later, canvas((30, 30, 50, GREEN)))] == [green]
+    assert not caplog.records  # the file was used, not rebuilt
+    assert matches(later, canvas((30, 30, 50, RED))) == []
