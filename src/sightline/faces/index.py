@@ -54,9 +54,9 @@ Backend = Literal["exact", "hnsw"]
 class HnswParams:
     """usearch HNSW parameters (see bench/faces_index.py for how they were chosen)."""
 
-    connectivity: int = 16  # graph degree M: memory ~ 2*M*4 bytes per vector at level 0
-    expansion_add: int = 128  # efConstruction: build quality vs build time
-    expansion_search: int = 64  # ef: recall vs latency
+    connectivity: int = 32  # graph degree M: memory ~ 2*M*4 bytes per vector at level 0
+    expansion_add: int = 64  # efConstruction: build quality vs build time
+    expansion_search: int = 256  # ef: recall vs latency (0.994 recall@1 at 1M, p99 3.4 ms)
     dtype: Literal["f32", "f16"] = "f16"
 
 
