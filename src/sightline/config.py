@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import (
@@ -85,6 +85,45 @@ class ServerSettings(Section):
     max_body_bytes: int = Field(20 * 1024 * 1024, description="Largest accepted request body")
 
 
+class CustomLabelsSettings(Section):
+    """Custom labels: datasets, training, running versions, scheduled batches."""
+
+    arn_region: str = Field("us-east-1", description="Region shown in project and version ARNs")
+    arn_account: str = Field(
+        "000000000000", pattern=r"^\d{12}$", description="Account shown in ARNs (12 digits)"
+    )
+    bucket: str = Field(
+        "customlabels", description="Imported dataset images and default training outputs"
+    )
+    # Rekognition Custom Labels accepts images from 64 px a side.
+    min_image_side: int = Field(64, ge=16)
+    extractor: Literal["auto", "handcrafted"] = Field(
+        "auto", description="Features new versions train on (auto: the best available)"
+    )
+    classifiers: list[Literal["logistic", "boosting"]] = Field(
+        ["logistic", "boosting"],
+        min_length=1,
+        description="Candidates; the one with the best cross-validated F1 is kept",
+    )
+    test_fraction: float = Field(
+        0.2, gt=0, lt=1, description="Share of each label held out when the test set is automatic"
+    )
+    split_seed: int = Field(0, description="Seed of the automatic train/test split")
+    min_label_images: int = Field(
+        4, ge=2, description="Usable images a label needs; labels with fewer are left out"
+    )
+    max_error_fraction: float = Field(
+        0.2, ge=0, le=1, description="Training stops when more entries than this are unusable"
+    )
+    max_inference_units: int = Field(8, ge=1, description="Worker processes per running version")
+    start_timeout_seconds: float = Field(120.0, gt=0)
+    idle_stop_seconds: float | None = Field(
+        None, gt=0, description="Stop a running version unused this long; None: never"
+    )
+    batch_lease_seconds: float = Field(60.0, gt=0)
+    scheduler_poll_seconds: float = Field(5.0, gt=0)
+
+
 class Settings(BaseSettings):
     """The root of the configuration tree."""
 
@@ -104,6 +143,7 @@ class Settings(BaseSettings):
     face_detection: FaceDetectionSettings = FaceDetectionSettings()
     person_detection: PersonDetectionSettings = PersonDetectionSettings()
     server: ServerSettings = ServerSettings()
+    customlabels: CustomLabelsSettings = CustomLabelsSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -12,6 +12,7 @@
     │   ├── InvalidPaginationTokenError
     │   ├── InvalidS3ObjectError          the object cannot be read from storage
     │   ├── InvalidManifestError          a custom-labels manifest is malformed
+    │   ├── InvalidTrainingDataError      a dataset cannot train a model (too few labels...)
     │   ├── InvalidKeyError               an object key tries to escape its bucket
     │   ├── VideoTooLargeError
     │   └── IdempotentParameterMismatchError
@@ -93,6 +94,10 @@ class InvalidS3ObjectError(InvalidInputError):
 
 class InvalidManifestError(InvalidInputError):
     """The manifest file is malformed."""
+
+
+class InvalidTrainingDataError(InvalidInputError):
+    """The training data cannot train a model."""
 
 
 class InvalidKeyError(InvalidInputError):
@@ -207,6 +212,7 @@ WIRE_ERRORS: dict[type[SightlineError], WireError] = {
     InvalidPaginationTokenError: WireError("InvalidPaginationTokenException", 400),
     InvalidS3ObjectError: WireError("InvalidS3ObjectException", 400),
     InvalidManifestError: WireError("InvalidManifestException", 400),
+    InvalidTrainingDataError: WireError("InvalidParameterException", 400),
     InvalidKeyError: WireError("InvalidParameterException", 400),
     VideoTooLargeError: WireError("VideoTooLargeException", 400),
     IdempotentParameterMismatchError: WireError("IdempotentParameterMismatchException", 400),
