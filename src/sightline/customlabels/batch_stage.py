@@ -112,8 +112,8 @@ class BatchDrainer:
             claim = tasks.claim([self.kind], 1, owner=self.owner, lease=self.lease)
             if claim.tasks:
                 task = claim.tasks[0]
-                outcome = self.process(task)
-                self.send("progress", self.kind, outcome, str(task.payload.get("key", "")))
+                outcome, error = self.process(task)
+                self.send("progress", self.kind, outcome, str(task.payload.get("key", "")), error)
                 continue
             wait = self._next_retry_in()
             if wait is None:
@@ -130,8 +130,9 @@ class BatchDrainer:
         soon = [d for d in due if d <= WAIT_FOR_RETRY_SECONDS]
         return max(0.05, min(soon)) if soon else None
 
-    def process(self, task: ClaimedTask) -> str:
-        """Handle one image; the outcome (``succeeded``, ``failed``, ``retry``, ``lost``)."""
+    def process(self, task: ClaimedTask) -> tuple[str, str | None]:
+        """Handle one image; the outcome (``succeeded``, ``failed``, ``retry``, ``lost``)
+        and, unless it succeeded, why."""
         p = task.payload
         bucket, key = str(p["bucket"]), str(p["key"])
         final_bucket, prefix = str(p["final_bucket"]), str(p.get("final_prefix", ""))
@@ -166,23 +167,25 @@ class BatchDrainer:
             return self._fail(task, key, message, retryable=True)
         return self._complete(task)
 
-    def _complete(self, task: ClaimedTask) -> str:
+    def _complete(self, task: ClaimedTask) -> tuple[str, str | None]:
         if self.runtime.tasks.complete(self.owner, [task.id]):
             self.stats.processed += 1
-            return "succeeded"
+            return "succeeded", None
         self.stats.lost += 1
-        return "lost"
+        return "lost", "the task's lease ran out before it completed; it runs again"
 
-    def _fail(self, task: ClaimedTask, key: str, message: str, retryable: bool) -> str:
+    def _fail(
+        self, task: ClaimedTask, key: str, message: str, retryable: bool
+    ) -> tuple[str, str | None]:
         state = self.runtime.tasks.fail(self.owner, task.id, message, retryable=retryable)
         if state == QUEUED:
-            return "retry"
+            return "retry", message
         if state is None:
             self.stats.lost += 1
-            return "lost"
+            return "lost", message
         self.stats.failed += 1
         self.stats.failures.append({"key": key, "error": message})
-        return "failed"
+        return "failed", message
 
     def _exists(self, bucket: str, key: str) -> bool:
         try:

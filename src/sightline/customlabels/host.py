@@ -55,6 +55,7 @@ from sightline.customlabels.versions import (
 )
 from sightline.db.models.customlabels import ClProject, ClVersion
 from sightline.errors import (
+    ResourceInUseError,
     ResourceNotReadyError,
     SightlineError,
     WorkerLostError,
@@ -85,6 +86,15 @@ class DrainReport:
     lost: int = 0
     failures: list[dict[str, str]] = field(default_factory=list)
     units_lost: list[str] = field(default_factory=list)
+
+    def count(self, outcome: str, key: str, error: str | None) -> None:
+        if outcome == "succeeded":
+            self.processed += 1
+        elif outcome == "failed":
+            self.failed += 1
+            self.failures.append({"key": key, "error": error or ""})
+        elif outcome == "lost":
+            self.lost += 1
 
 
 @dataclass
@@ -122,6 +132,7 @@ class _Hosted:
     loads: int = 0
     draining: int = 0
     on_progress: Progress | None = None
+    report: DrainReport | None = None
     lock: threading.RLock = field(default_factory=threading.RLock)
 
 
@@ -203,14 +214,17 @@ class VersionHost:
         attempts) and the unit is reported in ``units_lost``.
         """
         hosted = self._hosted_or_refuse(arn)
+        report = DrainReport()
         with hosted.lock:
+            if hosted.draining:
+                raise ResourceInUseError(f"The version {arn} is already draining a batch.")
             hosted.draining += 1
             hosted.on_progress = on_progress
+            hosted.report = report  # counted from each image's progress message
             units = [u for u in hosted.units if not u.dead]
             for unit in units:
                 unit.drained = Future()
                 unit.send("drain", kind)
-        report = DrainReport()
         try:
             for unit in units:
                 assert unit.drained is not None
@@ -218,16 +232,16 @@ class VersionHost:
                     stats = unit.drained.result()
                 except WorkerLostError as e:
                     report.units_lost.append(f"{unit.owner} (pid {unit.pid}): {e.message}")
-                    report.failures.extend(self._fail_held(unit, kind))
+                    for failure in self._fail_held(unit, kind):
+                        report.count("failed", failure["key"], failure["error"])
                     continue
-                report.processed += int(stats["processed"])
-                report.failed += int(stats["failed"])
-                report.lost += int(stats["lost"])
-                report.failures.extend(stats["failures"])
+                # Failures of the loop itself (its database went away) have no image.
+                report.failures.extend(f for f in stats["failures"] if not f.get("key"))
         finally:
             with hosted.lock:
                 hosted.draining -= 1
                 hosted.on_progress = None
+                hosted.report = None
                 hosted.last_used = time.time()
         return report
 
@@ -524,10 +538,13 @@ class VersionHost:
                 if found is not None:
                     found.set_exception(_rebuild(message[2], message[3]))
             elif verb == "progress":
+                _, _, outcome, key, error = message
                 hosted = self._hosted.get(version_id)
+                if hosted is not None and hosted.report is not None:
+                    hosted.report.count(outcome, key, error)
                 callback = hosted.on_progress if hosted is not None else None
                 if callback is not None:
-                    callback(message[2], message[3])
+                    callback(outcome, key)
             elif verb == "drained":
                 if unit.drained is not None and not unit.drained.done():
                     unit.drained.set_result(message[2])

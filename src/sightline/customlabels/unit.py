@@ -12,8 +12,8 @@ unit -> host:
     ``("ready", memory)`` once the model is loaded (or ``("failed", message)``)
     ``("result", request_id, [(name, confidence), ...])`` / ``("error", request_id,
     error_class_name, message)``
-    ``("progress", kind, outcome, key)`` after each batch image
-    ``("drained", kind, stats)``
+    ``("progress", kind, outcome, key, error)`` after each batch image
+    ``("drained", kind, stats)`` when the queue is empty (or the unit is stopping)
     ``("stopped", memory)``
 
 ``memory`` holds resident set sizes in bytes, measured in the unit itself: ``idle``
@@ -93,6 +93,7 @@ def unit_main(settings: Settings, version_id: int, owner: str, conn: Connection)
         level=logging.INFO,
         format=f"%(asctime)s unit[{os.getpid()}] %(levelname)s %(name)s: %(message)s",
     )
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     # Import every library before measuring, so "idle" is the process without a model.
     import numpy as np
     import onnxruntime  # noqa: F401

@@ -159,7 +159,9 @@ class ClBatchRun(Base):
     queued: Mapped[int] = mapped_column(Integer, default=0)
     processed: Mapped[int] = mapped_column(Integer, default=0)
     failed: Mapped[int] = mapped_column(Integer, default=0)
-    model_loaded: Mapped[bool] = mapped_column(Boolean, default=False)
+    model_loads: Mapped[int] = mapped_column(Integer, default=0)  # unit processes started
+    host: Mapped[str] = mapped_column(String(128))  # the process running it
+    heartbeat_at: Mapped[float] = mapped_column(Double)
     model_started_at: Mapped[float | None] = mapped_column(Double)
     model_stopped_at: Mapped[float | None] = mapped_column(Double)
     failures: Mapped[list[dict[str, Any]]] = mapped_column(Json)
