@@ -12,6 +12,8 @@ from typing import Annotated, Optional
 import typer
 
 from sightline.cli import analyze as analyze_cmd
+from sightline.cli import batches as batches_cmd
+from sightline.cli import customlabels as customlabels_cmd
 from sightline.cli import keys as keys_cmd
 from sightline.cli import models as models_cmd
 from sightline.cli import serve as serve_cmd
@@ -46,6 +48,8 @@ app.command("analyze")(analyze_cmd.analyze)
 app.add_typer(models_cmd.app, name="models")
 app.add_typer(keys_cmd.app, name="keys")
 app.add_typer(tokens_cmd.app, name="tokens")
+app.add_typer(customlabels_cmd.app, name="customlabels")
+app.add_typer(batches_cmd.app, name="batch")
 
 
 def main() -> None:

@@ -176,3 +176,17 @@ def _token(token: str | None) -> int:
     if not token.isdigit():
         raise InvalidPaginationTokenError(f"NextToken {token!r} was not issued by this server.")
     return int(token)
+
+
+def project_arn(runtime: Runtime, name_or_arn: str) -> str:
+    """The ARN of a project given by name (or its ARN, checked)."""
+    arns = Arns.of(runtime.settings.customlabels)
+    with reading(runtime.engine) as s:
+        if name_or_arn.startswith("arn:"):
+            row = find_project(s, name_or_arn)
+        else:
+            found = s.scalar(select(ClProject).where(ClProject.name == name_or_arn))
+            if found is None:
+                raise ResourceNotFoundError(f"There is no project named {name_or_arn!r}.")
+            row = found
+        return arns.project(row.name, row.created_ms)

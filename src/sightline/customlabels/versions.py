@@ -380,3 +380,22 @@ def _token(token: str | None) -> int:
     if not token.isdigit():
         raise InvalidPaginationTokenError(f"NextToken {token!r} was not issued by this server.")
     return int(token)
+
+
+def version_arn_by_name(runtime: Runtime, project: str, version: str) -> str:
+    """The ARN of ``project``'s version ``version`` (names), or ``version`` if an ARN."""
+    with reading(runtime.engine) as s:
+        if version.startswith("arn:"):
+            found, row = find_version(s, version)
+            return version_arn(runtime, found, row)
+        p = s.scalar(select(ClProject).where(ClProject.name == project))
+        v = (
+            s.scalar(
+                select(ClVersion).where(ClVersion.project_id == p.id, ClVersion.name == version)
+            )
+            if p is not None
+            else None
+        )
+        if p is None or v is None:
+            raise ResourceNotFoundError(f"Project {project!r} has no version {version!r}.")
+        return version_arn(runtime, p, v)
