@@ -17,7 +17,7 @@ from sightline.customlabels.versions import STOPPED, describe_version
 from sightline.errors import InvalidParameterError
 from sightline.storage import ObjectStore
 from tests.customlabels import synthetic
-from tests.customlabels.conftest import Trained, clone_version
+from tests.customlabels.fixtures import Trained, clone_version
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from sightline.customlabels.versions import (
 )
 from sightline.errors import LimitExceededError, ResourceNotReadyError
 from tests.customlabels import synthetic
-from tests.customlabels.conftest import Trained, clone_version
+from tests.customlabels.fixtures import Trained, clone_version
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from sightline.customlabels.versions import (
     describe_versions,
 )
 from sightline.errors import InvalidParameterError, ResourceInUseError
-from tests.customlabels.conftest import Trained, run_training
+from tests.customlabels.fixtures import Trained, run_training
 
 
 def test_trained_version_reaches_f1_on_held_out_split(trained: Trained) -> None:

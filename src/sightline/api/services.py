@@ -7,7 +7,9 @@ by :meth:`ApiServices.close`; routers receive this object, never a global.
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
@@ -21,6 +23,9 @@ from sightline.auth.verifier import KeyVerifier
 from sightline.config import Settings
 from sightline.db.engine import make_engine
 from sightline.db.migrate import upgrade
+
+if TYPE_CHECKING:
+    from sightline.customlabels.service import CustomLabelsService
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +47,9 @@ class ApiServices:
     verifier: KeyVerifier = field(init=False)
     limiter: RateLimiter = field(default_factory=RateLimiter)
     analysis: AnalysisPool = field(init=False)
+    # Built on first use; serve hands in the one its scheduler also drives.
+    custom_labels: CustomLabelsService | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
         self.verifier = KeyVerifier(self.keys, self.settings.api)
@@ -50,8 +58,21 @@ class ApiServices:
             self.settings.server.analysis_threads, self.settings.api.max_pending
         )
 
+    def customlabels(self) -> CustomLabelsService:
+        """The custom-labels service (projects, versions, the version host)."""
+        with self._lock:
+            if self.custom_labels is None:
+                from sightline.customlabels.service import CustomLabelsService
+                from sightline.runtime import Runtime
+
+                runtime = Runtime.open(self.settings, engine=self.engine, migrate=False)
+                self.custom_labels = CustomLabelsService(runtime)
+            return self.custom_labels
+
     def close(self) -> None:
         self.analysis.shutdown()
+        if self.custom_labels is not None:
+            self.custom_labels.close()
 
 
 def build_services(

@@ -1,4 +1,5 @@
-"""A project trained once per session on the generated 3-class dataset.
+"""Custom-label fixtures, loaded as a plugin by tests/conftest.py so that every area's
+tests share them: a project trained once per session on the generated 3-class dataset.
 
 The dataset is written as a folder per label (40 images each) plus two problems the
 training must report and survive: a truncated JPEG among the dots, and a label with a
