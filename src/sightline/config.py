@@ -299,8 +299,10 @@ class CustomLabelsSettings(Section):
     )
     # Rekognition Custom Labels accepts images from 64 px a side.
     min_image_side: int = Field(64, ge=16)
-    extractor: Literal["auto", "handcrafted"] = Field(
-        "auto", description="Features new versions train on (auto: the best available)"
+    extractor: Literal["auto", "handcrafted", "mobilenetv2"] = Field(
+        "auto",
+        description="Features new versions train on: auto (mobilenetv2 when it has been "
+        "pulled, else handcrafted), handcrafted, or mobilenetv2",
     )
     classifiers: list[Literal["logistic", "boosting"]] = Field(
         ["logistic", "boosting"],

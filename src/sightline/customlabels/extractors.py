@@ -16,7 +16,7 @@ from numpy.typing import NDArray
 
 from sightline.config import Settings
 from sightline.customlabels.features import HANDCRAFTED_ID, HandcraftedExtractor
-from sightline.errors import InvalidParameterError, ModelNotInstalledError
+from sightline.errors import ModelNotInstalledError
 
 
 class FeatureExtractor(Protocol):
@@ -39,16 +39,30 @@ class FeatureExtractor(Protocol):
         ...
 
 
-EXTRACTOR_CHOICES = ("auto", "handcrafted")
-
-
 def choose_extractor(settings: Settings) -> FeatureExtractor:
-    """The extractor new versions train on (``settings.customlabels.extractor``)."""
+    """The extractor new versions train on (``settings.customlabels.extractor``):
+    ``auto`` takes the pulled backbone when there is one, else the handcrafted features.
+
+    Raises:
+        ModelNotInstalledError: ``mobilenetv2`` is asked for but not pulled.
+    """
+    from sightline.customlabels.backbone import (
+        BACKBONE,
+        BackboneExtractor,
+        installed_backbone,
+    )
+
     choice = settings.customlabels.extractor
-    if choice in ("auto", "handcrafted"):
+    if choice == "handcrafted":
         return HandcraftedExtractor()
-    raise InvalidParameterError(
-        f"customlabels.extractor {choice!r} is not one of {', '.join(EXTRACTOR_CHOICES)}."
+    model = installed_backbone(settings)
+    if model is not None:
+        return BackboneExtractor(model, settings)
+    if choice == "auto":
+        return HandcraftedExtractor()
+    raise ModelNotInstalledError(
+        f"customlabels.extractor is {BACKBONE}, which is not installed; pull it with "
+        f"`sightline models pull {BACKBONE}` or set the extractor to auto or handcrafted."
     )
 
 
@@ -60,7 +74,11 @@ def extractor_for(extractor_id: str, settings: Settings) -> FeatureExtractor:
     """
     if extractor_id == HANDCRAFTED_ID:
         return HandcraftedExtractor()
+    from sightline.customlabels.backbone import SUFFIX, backbone_for
+
+    if SUFFIX + ":" in extractor_id:
+        return backbone_for(extractor_id, settings)
     raise ModelNotInstalledError(
         f"The model was trained on features {extractor_id!r}, which this installation "
-        f"cannot compute; known: {HANDCRAFTED_ID!r}."
+        f"cannot compute; known: {HANDCRAFTED_ID!r} and pulled backbones."
     )
