@@ -18,13 +18,19 @@ def serve(
     import uvicorn
 
     from sightline.api.app import create_app
+    from sightline.api.services import build_services
 
     settings = state(ctx).settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    app = create_app(settings)
-    uvicorn.run(
-        app,
-        host=host or settings.server.host,
-        port=port or settings.server.port,
-        log_level="info",
-    )
+    services = build_services(settings)
+    # Custom labels: the version host, trainer and scheduled batches run with the server.
+    services.customlabels().start()
+    try:
+        uvicorn.run(
+            create_app(settings, services=services),
+            host=host or settings.server.host,
+            port=port or settings.server.port,
+            log_level="info",
+        )
+    finally:
+        services.close()
