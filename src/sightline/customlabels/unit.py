@@ -95,8 +95,13 @@ def unit_main(settings: Settings, version_id: int, owner: str, conn: Connection)
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)
     # Import every library before measuring, so "idle" is the process without a model.
+    import cv2
     import numpy as np
     import onnxruntime  # noqa: F401
+
+    # Units are processes; each uses one core, so N units do not oversubscribe N cores
+    # (ONNX Runtime sessions likewise get settings.models.intra_op_threads, default 1).
+    cv2.setNumThreads(1)
 
     from sightline.customlabels.batch_stage import BatchDrainer
     from sightline.customlabels.model import CustomLabelModel

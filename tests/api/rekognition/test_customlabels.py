@@ -176,3 +176,32 @@ def test_datasets_and_training_over_the_wire(trained: Trained, client: Any) -> N
     call(client, "DeleteProjectVersion", ProjectVersionArn=arn)
     call(client, "DeleteDataset", DatasetArn=test)
     assert call(client, "DeleteProject", ProjectArn=project)["Status"] == "DELETING"
+
+
+def test_batch_runs_over_rest(trained: Trained) -> None:
+    import httpx
+
+    from sightline.customlabels.batches import create_batch
+
+    settings = trained.runtime.settings
+    services = build_services(settings, engine=trained.runtime.engine)
+    token = services.tokens.create("batches").token
+    arn = clone_version(trained.runtime, trained.version_arn, "rest-batch")
+    trained.runtime.store.ensure_bucket("rest-src")
+    create_batch(trained.runtime, "rest", arn, source_bucket="rest-src", final_bucket="rest-final")
+    headers = {"Authorization": f"Bearer {token}"}
+    with serve(create_app(settings, services=services)) as url:
+        api = f"{url}/api/v1/customlabels/batches"
+        assert httpx.post(f"{api}/rest/runs", headers=headers).status_code == 202
+        wait_for(lambda: bool(httpx.get(f"{api}/rest/runs", headers=headers).json()))
+        (run,) = httpx.get(f"{api}/rest/runs", headers=headers).json()
+        wait_for(
+            lambda: httpx.get(f"{api}/rest/runs", headers=headers).json()[0]["status"] != "RUNNING"
+        )
+        listed = {b["name"]: b for b in httpx.get(api, headers=headers).json()}
+        assert listed["rest"]["last_run"]["status"] == "EMPTY"
+        assert listed["rest"]["last_run"]["model_loads"] == 0
+        assert run["trigger"] == "manual"
+        missing = httpx.post(f"{api}/nope/runs", headers=headers)
+        assert missing.status_code == 404 and missing.json()["code"] == "ResourceNotFoundException"
+    services.close()

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from fastapi import APIRouter, Depends
 
 from sightline.api.rekognition.context import Handler
+from sightline.api.rest.customlabels import customlabels_router
 from sightline.api.rest.models import ERROR_RESPONSES
 from sightline.api.rest.security import bearer_auth
 from sightline.api.rest.status import status_router
@@ -21,4 +22,5 @@ def rest_router(services: ApiServices, operations: Mapping[str, Handler]) -> API
         prefix=PREFIX, dependencies=[Depends(bearer_auth(services))], responses=ERROR_RESPONSES
     )
     router.include_router(status_router(services, operations))
+    router.include_router(customlabels_router(services))
     return router
