@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -18,6 +19,7 @@ from sightline.customlabels.versions import (
     request_stop,
 )
 from sightline.errors import LimitExceededError, ResourceNotReadyError
+from sightline.runtime import Runtime
 from tests.customlabels import synthetic
 from tests.customlabels.fixtures import Trained, clone_version
 
@@ -77,3 +79,28 @@ def test_start_refusals(trained: Trained) -> None:
     rt = trained.runtime
     with pytest.raises(LimitExceededError, match="over this server's limit of 8"):
         request_start(rt, trained.version_arn, 9)
+
+
+def test_idle_versions_stop_by_themselves(trained: Trained) -> None:
+    base = trained.runtime
+    cfg = base.settings.customlabels.model_copy(update={"idle_stop_seconds": 0.3})
+    settings = base.settings.model_copy(update={"customlabels": cfg})
+    rt = Runtime.open(settings, engine=base.engine, store=base.store, migrate=False)
+    host = VersionHost(rt)
+    try:
+        arn = clone_version(rt, trained.version_arn, "idle")
+        request_start(rt, arn, 1)
+        host.reconcile()  # claims it and starts it on a background thread
+        deadline = time.monotonic() + 60
+        while describe_version(rt, arn).status != RUNNING:
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        host.detect(arn, synthetic.dataset(1, seed=6)[0][1])  # used now: not idle yet
+        time.sleep(0.4)
+        host.reconcile()  # unused for longer than idle_stop_seconds
+        while describe_version(rt, arn).status != STOPPED:
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        assert not host.running(arn)
+    finally:
+        host.close()
