@@ -29,7 +29,7 @@ from sightline.config import Settings
 from sightline.customlabels.batch_runner import BatchRunner
 from sightline.customlabels.batches import create_batch
 from sightline.customlabels.classifier import fit_classifier, to_onnx
-from sightline.customlabels.datasets import import_folder
+from sightline.customlabels.dataset_import import import_folder
 from sightline.customlabels.features import (
     HandcraftedExtractor,
     custom_label_limits,

@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import select
 
 from sightline.config import Settings
-from sightline.customlabels.datasets import import_folder
+from sightline.customlabels.dataset_import import import_folder
 from sightline.customlabels.db import now_ms, writing
 from sightline.customlabels.projects import create_project
 from sightline.customlabels.trainer import TrainingStage

@@ -126,7 +126,7 @@ def dataset_create(
     """Create a dataset from a folder per label, a manifest, or a bucket prefix."""
     from rich.progress import Progress
 
-    from sightline.customlabels import datasets
+    from sightline.customlabels import dataset_import, datasets
     from sightline.customlabels.projects import project_arn
 
     if sum(x is not None for x in (folder, manifest, prefix)) != 1:
@@ -138,7 +138,7 @@ def dataset_create(
         if folder is not None:
             with Progress(transient=True) as bar:
                 job = bar.add_task("importing", total=None)
-                report = datasets.import_folder(
+                report = dataset_import.import_folder(
                     rt,
                     arn_of,
                     kind,
@@ -154,7 +154,7 @@ def dataset_create(
             arn = datasets.create_dataset(rt, arn_of, kind, manifest=s3_location(manifest))
         else:
             bucket, key_prefix = s3_location(prefix or "")
-            arn = datasets.import_prefix(rt, arn_of, kind, bucket, key_prefix)
+            arn = dataset_import.import_prefix(rt, arn_of, kind, bucket, key_prefix)
         _print_dataset(datasets.describe_dataset(rt, arn))
         if folder is None:
             typer.echo("images are checked at training; `dataset validate` checks them now")
@@ -207,7 +207,7 @@ def dataset_validate(ctx: typer.Context, project: str, dataset_type: TypeOption 
     """Read every image now and record which cannot be used."""
     from rich.progress import Progress
 
-    from sightline.customlabels.datasets import validate_dataset
+    from sightline.customlabels.dataset_import import validate_dataset
 
     rt = open_runtime(ctx)
     try:

@@ -31,17 +31,13 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection
-from multiprocessing.process import BaseProcess
 from typing import Any
 
 from sqlalchemy import or_, select, update
 
-import sightline.errors as errors_module
-from sightline.config import Settings
 from sightline.customlabels.db import reading, writing
 from sightline.customlabels.model import CustomLabel
-from sightline.customlabels.unit import unit_main
+from sightline.customlabels.unit_handle import DrainReport, UnitHandle, portable
 from sightline.customlabels.versions import (
     FAILED,
     RUNNING,
@@ -72,61 +68,12 @@ REQUEST_TIMEOUT = 60.0
 Progress = Callable[[str, str], None]  # (outcome, key)
 
 
-def portable(settings: Settings) -> Settings:
-    """``settings`` as a plain :class:`Settings` that pickles into a spawned process."""
-    return settings if type(settings) is Settings else Settings(**settings.model_dump())
-
-
-@dataclass
-class DrainReport:
-    """What draining a batch queue through a version's units did."""
-
-    processed: int = 0
-    failed: int = 0
-    lost: int = 0
-    failures: list[dict[str, str]] = field(default_factory=list)
-    units_lost: list[str] = field(default_factory=list)
-
-    def count(self, outcome: str, key: str, error: str | None) -> None:
-        if outcome == "succeeded":
-            self.processed += 1
-        elif outcome == "failed":
-            self.failed += 1
-            self.failures.append({"key": key, "error": error or ""})
-        elif outcome == "lost":
-            self.lost += 1
-
-
-@dataclass
-class _Unit:
-    slot: int
-    owner: str
-    process: BaseProcess
-    conn: Connection
-    ready: Future[dict[str, Any]] = field(default_factory=Future)
-    stopped: Future[dict[str, Any]] = field(default_factory=Future)
-    drained: Future[dict[str, Any]] | None = None
-    pending: dict[int, Future[list[tuple[str, float]]]] = field(default_factory=dict)
-    memory: dict[str, Any] = field(default_factory=dict)
-    dead: bool = False
-    stopping: bool = False
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    @property
-    def pid(self) -> int:
-        return int(self.process.pid or 0)
-
-    def send(self, *message: Any) -> None:
-        with self.lock:
-            self.conn.send(message)
-
-
 @dataclass
 class _Hosted:
     version_id: int
     arn: str
-    units: list[_Unit]
-    free: queue.Queue[_Unit]
+    units: list[UnitHandle]
+    free: queue.Queue[UnitHandle]
     started_at: float
     last_used: float
     loads: int = 0
@@ -423,7 +370,7 @@ class VersionHost:
                 problems.append(f"unit {unit.slot}: {e.message}")
         if problems:
             for unit in units:
-                self._shut(unit)
+                unit.shut()
             set_status(
                 rt,
                 version_id,
@@ -434,7 +381,7 @@ class VersionHost:
             )
             return
         now = time.time()
-        free: queue.Queue[_Unit] = queue.Queue()
+        free: queue.Queue[UnitHandle] = queue.Queue()
         for unit in units:
             free.put(unit)
         hosted = _Hosted(version_id, arn, units, free, now, now, loads=len(units))
@@ -474,104 +421,13 @@ class VersionHost:
                 for unit in hosted.units:
                     unit.stopping = True
                 for unit in hosted.units:
-                    memory.append(self._shut(unit))
+                    memory.append(unit.shut())
         values: dict[str, Any] = {"host": None}
         if memory:
             values["memory"] = {"units": memory}
         set_status(self.runtime, version_id, final, message, expect=expect, **values)
 
-    def _shut(self, unit: _Unit) -> dict[str, Any]:
-        """Ask a unit to unload and exit; its last memory report."""
-        unit.stopping = True
-        memory = dict(unit.memory)
-        if not unit.dead:
-            try:
-                unit.send("stop")
-                memory.update(unit.stopped.result(timeout=STOP_TIMEOUT))
-            except (OSError, FutureTimeout, SightlineError) as e:
-                log.warning("unit %s did not stop cleanly: %s", unit.pid, e)
-        unit.process.join(5)
-        if unit.process.is_alive():
-            unit.process.kill()
-            unit.process.join(5)
-        memory["exitcode"] = unit.process.exitcode
-        unit.memory = memory
-        return memory
-
-    def _spawn_unit(self, version_id: int, slot: int) -> _Unit:
-        with self._lock:
-            self._generation += 1
-            owner = f"{self.id}/v{version_id}u{slot}g{self._generation}"
-        here, there = self._ctx.Pipe(duplex=True)
-        process = self._ctx.Process(
-            target=unit_main,
-            args=(self.settings, version_id, owner, there),
-            name=f"sightline-cl-unit-{version_id}-{slot}",
-            daemon=True,
-        )
-        process.start()
-        there.close()
-        unit = _Unit(slot, owner, process, here)
-        threading.Thread(
-            target=self._read, args=(unit, version_id), name=f"cl-unit-{process.pid}", daemon=True
-        ).start()
-        return unit
-
-    def _read(self, unit: _Unit, version_id: int) -> None:
-        """Dispatch a unit's messages until its pipe closes; then fail what waits on it."""
-        while True:
-            try:
-                message = unit.conn.recv()
-            except (EOFError, OSError):
-                break
-            verb = message[0]
-            if verb == "ready":
-                unit.ready.set_result(message[1])
-            elif verb == "failed":
-                unit.ready.set_exception(errors_module.ModelError(message[1]))
-            elif verb == "result":
-                found = unit.pending.pop(message[1], None)
-                if found is not None:
-                    found.set_result(message[2])
-            elif verb == "error":
-                found = unit.pending.pop(message[1], None)
-                if found is not None:
-                    found.set_exception(_rebuild(message[2], message[3]))
-            elif verb == "progress":
-                _, _, outcome, key, error = message
-                hosted = self._hosted.get(version_id)
-                if hosted is not None and hosted.report is not None:
-                    hosted.report.count(outcome, key, error)
-                callback = hosted.on_progress if hosted is not None else None
-                if callback is not None:
-                    callback(outcome, key)
-            elif verb == "drained":
-                if unit.drained is not None and not unit.drained.done():
-                    unit.drained.set_result(message[2])
-            elif verb == "stopped":
-                unit.stopped.set_result(message[1])
-        unit.dead = True
-        unit.process.join(1)
-        lost = WorkerLostError(
-            f"the inference unit (pid {unit.pid}) exited with code {unit.process.exitcode}"
-        )
-        waiting: list[Future[Any]] = [unit.ready, unit.stopped, *unit.pending.values()]
-        if unit.drained is not None:
-            waiting.append(unit.drained)
-        for future in waiting:
-            if not future.done():
-                future.set_exception(lost)
-        unit.pending.clear()
-        with self._lock:
-            hosted = self._hosted.get(version_id)
-        if hosted is not None and not unit.stopping:
-            # Take it out of the free units; the supervisor replaces it.
-            kept = [u for u in list(hosted.free.queue) if u is not unit]
-            with hosted.free.mutex:
-                hosted.free.queue.clear()
-                hosted.free.queue.extend(kept)
-
-    def _fail_held(self, unit: _Unit, kind: str) -> list[dict[str, str]]:
+    def _fail_held(self, unit: UnitHandle, kind: str) -> list[dict[str, str]]:
         """Fail (retryably) the batch tasks a dead unit still held; their failures."""
         tasks = self.runtime.tasks
         failures = []
@@ -582,6 +438,34 @@ class VersionHost:
             tasks.fail(unit.owner, row.id, error, retryable=True)
             failures.append({"key": str(row.payload.get("key", "")), "error": error})
         return failures
+
+    def _spawn_unit(self, version_id: int, slot: int) -> UnitHandle:
+        with self._lock:
+            self._generation += 1
+            owner = f"{self.id}/v{version_id}u{slot}g{self._generation}"
+
+        def progress(outcome: str, key: str, error: str | None) -> None:
+            hosted = self._hosted.get(version_id)
+            if hosted is None:
+                return
+            if hosted.report is not None:
+                hosted.report.count(outcome, key, error)
+            if hosted.on_progress is not None:
+                hosted.on_progress(outcome, key)
+
+        def exited(unit: UnitHandle) -> None:
+            with self._lock:
+                hosted = self._hosted.get(version_id)
+            if hosted is not None and not unit.stopping:
+                # Take it out of the free units; the supervisor replaces it.
+                kept = [u for u in list(hosted.free.queue) if u is not unit]
+                with hosted.free.mutex:
+                    hosted.free.queue.clear()
+                    hosted.free.queue.extend(kept)
+
+        return UnitHandle.spawn(
+            self._ctx, self.settings, version_id, slot, owner, on_progress=progress, on_exit=exited
+        )
 
     # --- helpers ------------------------------------------------------------------------
 
@@ -605,11 +489,3 @@ class VersionHost:
         with reading(self.runtime.engine) as s:
             row = s.get(ClVersion, version_id)
         return row.status if row is not None else "DELETED"
-
-
-def _rebuild(name: str, message: str) -> SightlineError:
-    """The error a unit reported, as the same class of Sightline's tree."""
-    cls = getattr(errors_module, name, None)
-    if isinstance(cls, type) and issubclass(cls, SightlineError):
-        return cls(message)
-    return errors_module.InternalError(message)

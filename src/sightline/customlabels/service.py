@@ -30,7 +30,8 @@ from typing import Protocol
 
 from sightline.config import Settings
 from sightline.customlabels.batch_runner import BatchRunner
-from sightline.customlabels.host import VersionHost, portable
+from sightline.customlabels.host import VersionHost
+from sightline.customlabels.unit_handle import portable
 from sightline.customlabels.versions import TRAIN_KIND
 from sightline.pipeline.queue import QUEUED, RUNNING
 from sightline.runtime import Runtime
