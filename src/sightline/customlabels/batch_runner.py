@@ -41,6 +41,7 @@ from sightline.customlabels.db import reading, writing
 from sightline.customlabels.host import VersionHost
 from sightline.customlabels.versions import (
     RUNNING,
+    STARTING,
     describe_version,
     request_start,
     request_stop,
@@ -109,7 +110,8 @@ class BatchRunner:
         """Start the version unless it already runs here; whether this run started it."""
         if self.host.running(arn):
             return False
-        if describe_version(self.runtime, arn).status == RUNNING:
+        was = describe_version(self.runtime, arn).status
+        if was == RUNNING:
             raise ResourceInUseError(
                 f"The version {arn} is running in another process; run the batch there."
             )
@@ -126,7 +128,8 @@ class BatchRunner:
         if status != RUNNING:
             message = describe_version(self.runtime, arn).status_message
             raise SightlineError(f"The version did not start ({status}): {message}")
-        return True
+        # Someone had asked for it to run already: it stays running after the batch.
+        return was != STARTING
 
     def _drain(self, batch: Batch, values: dict[str, object], on_progress: Progress | None) -> None:
         report = self.host.drain(batch.version_arn, batch.kind, on_progress=on_progress)

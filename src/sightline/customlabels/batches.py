@@ -3,7 +3,8 @@
 A batch's queue is the task kind ``clbatch:<name>`` (one kind per batch, so its depth is
 one count and per-kind queue limits apply). Images get into it by
 :func:`enqueue_source`, which lists ``source_bucket/source_prefix`` and enqueues each
-object once per content (the task key hashes bucket, key and ETag): the listing is the
+object once per upload (the task key hashes bucket, key, ETag and modification time):
+the listing is the
 batch's arrival log, so an image that arrived while nothing ran is never missed, and an
 image already processed (deleted from the source) or already queued is not queued
 twice. Runs (:mod:`sightline.customlabels.batch_runner`) drain that queue.
@@ -128,6 +129,10 @@ def create_batch(
     if min_confidence is not None and not 0 <= min_confidence <= 100:
         raise InvalidParameterError(f"MinConfidence must be 0-100, got {min_confidence}.")
     now = time.time()
+    # Create both buckets now: with local storage the source is the folder to drop
+    # images into.
+    runtime.store.ensure_bucket(source_bucket)
+    runtime.store.ensure_bucket(final_bucket)
     with writing(runtime.engine) as s:
         _, v = find_version(s, version)
         if s.scalar(select(ClBatch.id).where(ClBatch.name == name)) is not None:
@@ -225,7 +230,9 @@ def enqueue_source(runtime: Runtime, batch: Batch) -> int:
     """Queue every object under the batch's source prefix not queued before; how many."""
     new: list[NewTask] = []
     for info in runtime.store.list(batch.source_bucket, batch.source_prefix):
-        version = info.etag or f"{info.size}:{info.mtime}"
+        # The modification time is part of the content's identity: the same image
+        # uploaded again after it was processed (and deleted) is new work.
+        version = f"{info.etag or info.size}:{info.mtime}"
         new.append(
             NewTask(
                 batch.kind,
