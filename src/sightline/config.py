@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -68,6 +68,26 @@ class FaceDetectionSettings(Section):
     min_score: float = 0.3
 
 
+class ThumbnailSettings(Section):
+    """Thumbnails written by the thumbnail analysis: bounded sizes, one format."""
+
+    sizes: list[int] = Field(
+        [256, 1024], description="Longest side of each thumbnail, in pixels (never upscaled)"
+    )
+    format: Literal["jpeg", "webp"] = "jpeg"
+    quality: int = Field(85, ge=1, le=100, description="Encoder quality, 1-100")
+
+    @field_validator("sizes")
+    @classmethod
+    def _sizes_in_range(cls, sizes: list[int]) -> list[int]:
+        if not sizes:
+            raise ValueError("give at least one thumbnail size")
+        for size in sizes:
+            if not 16 <= size <= 10_000:
+                raise ValueError(f"thumbnail size {size} is outside 16-10000 pixels")
+        return sorted(set(sizes))
+
+
 class ServerSettings(Section):
     host: str = "127.0.0.1"
     port: int = 8400
@@ -93,6 +113,7 @@ class Settings(BaseSettings):
     limits: ImageLimits = ImageLimits()
     models: ModelSettings = ModelSettings()
     face_detection: FaceDetectionSettings = FaceDetectionSettings()
+    thumbnails: ThumbnailSettings = ThumbnailSettings()
     server: ServerSettings = ServerSettings()
 
     @classmethod

@@ -31,7 +31,9 @@ from sightline.media.sniff import SNIFF_BYTES, describe_unknown, sniff
 # would warn (an error under strict warning filters) or refuse with its own numbers.
 PILImage.MAX_IMAGE_PIXELS = None
 # A damaged EXIF block must not fail the image: metadata reports what it could read.
+# Pillow's TIFF/EXIF reader warns (UserWarning) for every malformed tag it skips.
 warnings.filterwarnings("ignore", message="(?i).*corrupt exif.*", module="PIL")
+warnings.filterwarnings("ignore", category=UserWarning, module=r"PIL\.TiffImagePlugin")
 warnings.filterwarnings("ignore", message="(?i).*truncated file.*", module="PIL")
 
 _ORIENTATION_TAG = 0x0112
@@ -201,7 +203,7 @@ def _read_orientation(pil: PILImage.Image) -> tuple[int, bytes | None]:
         exif = pil.getexif()
         orientation = int(exif.get(_ORIENTATION_TAG, 1) or 1)
         raw = exif.tobytes() if len(exif) else None
-    except (*_DECODE_ERRORS, TypeError):
+    except (*_DECODE_ERRORS, TypeError, UserWarning):  # UserWarning: under -W error
         return 1, None
     return (orientation if 1 <= orientation <= 8 else 1), raw
 
