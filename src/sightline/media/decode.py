@@ -24,7 +24,7 @@ from sightline.errors import (
     ImageTooSmallError,
     InvalidImageFormatError,
 )
-from sightline.media.image import Image, ImageInfo
+from sightline.media.image import Image, ImageInfo, fit_pixels
 from sightline.media.sniff import SNIFF_BYTES, describe_unknown, sniff
 
 # We enforce our own pixel limit from Settings before decoding; Pillow's global guard
@@ -75,7 +75,10 @@ def decode_image(
     pil, info = _open_checked(data, limits, max_bytes)
     try:
         if info.format == "jpeg":
-            pixels = _orient(_decode_jpeg(data, pil.size, max_side), info.orientation)
+            # Shrink before turning upright: the longest side is the same either way,
+            # and rotating the smaller array is cheaper.
+            scaled = fit_pixels(_decode_jpeg(data, pil.size, max_side), max_side)
+            pixels = _orient(scaled, info.orientation)
         else:
             pil.load()
             pixels = _to_rgb(pil, info.orientation)
