@@ -169,3 +169,19 @@ def test_two_worker_processes(tmp_path: Path) -> None:
     assert {n for n, f in files.items() if f["status"] == "ok"} == {"good.jpg", "astronaut"}
     assert {n: f["error"]["type"] for n, f in files.items() if f["status"] == "failed"} == BAD
     assert (photos / "good.jpg-analysis/thumbnail-1024.jpg").is_file()
+
+
+def test_rekognition_documents_match_botocore(tmp_path: Path) -> None:
+    from tests.botocore_shapes import assert_valid_output
+
+    image = tmp_path / "astronaut.png"
+    image.write_bytes(sample_bytes("astronaut.png"))
+    request = '{"faces": {"Attributes": ["ALL"]}}'
+    result = CliRunner().invoke(
+        app, ["analyze", str(image), "-a", "faces", "-w", "1", "--request", request]
+    )
+    assert result.exit_code == 0, result.output
+    faces = json.loads((tmp_path / "astronaut.png-analysis" / "faces.json").read_text())
+    assert_valid_output("DetectFaces", faces)
+    assert len(faces["FaceDetails"]) == 1
+    assert "Smile" in faces["FaceDetails"][0]  # the request's Attributes reached the shape

@@ -26,24 +26,20 @@ Sightline's own, with snake_case keys:
 from __future__ import annotations
 
 import importlib
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, cast
 
 from sightline.analyzers.metadata import camera
 from sightline.analyzers.types import MetadataResult, ThumbnailResult
 from sightline.errors import UnsupportedError
 from sightline.media.image import ImageInfo
 
-# analysis -> "module:function(result, info, options) -> dict" producing the response
-# of the Rekognition operation named beside it.
-REKOGNITION_SHAPES: dict[str, tuple[str, str]] = {
-    "labels": ("DetectLabels", "sightline.api.rekognition.shapes.labels:detect_labels_response"),
-    "faces": ("DetectFaces", "sightline.api.rekognition.shapes.faces:detect_faces_response"),
-    "text": ("DetectText", "sightline.api.rekognition.shapes.text:detect_text_response"),
-    "moderation": (
-        "DetectModerationLabels",
-        "sightline.api.rekognition.shapes.moderation:detect_moderation_labels_response",
-    ),
+# analysis -> the Rekognition operation whose response its document is.
+REKOGNITION_OPERATIONS: dict[str, str] = {
+    "labels": "DetectLabels",
+    "faces": "DetectFaces",
+    "text": "DetectText",
+    "moderation": "DetectModerationLabels",
 }
 
 
@@ -64,20 +60,46 @@ def analysis_document(
         return metadata_document(result)
     if analysis == "thumbnail":
         return thumbnail_document(result, thumbnail_files)
-    entry = REKOGNITION_SHAPES.get(analysis)
-    if entry is None:
+    operation = REKOGNITION_OPERATIONS.get(analysis)
+    if operation is None:
         raise UnsupportedError(f"The {analysis} analysis has no output document.")
-    operation, target = entry
-    module_name, _, function_name = target.partition(":")
     try:
-        function = getattr(importlib.import_module(module_name), function_name)
-    except (ImportError, AttributeError) as exc:
+        shape = _shape_function(analysis)
+    except ImportError as exc:
         raise UnsupportedError(
-            f"The {operation} response shape ({target}) is not available in this "
-            f"installation: {exc}."
+            f"The {operation} response shape is not available in this installation: {exc}."
         ) from exc
-    document: dict[str, Any] = function(result, info, options or {})
-    return document
+    return shape(result, info, dict(options or {}))
+
+
+def _shape_function(analysis: str) -> Callable[[Any, ImageInfo, dict[str, Any]], dict[str, Any]]:
+    """The response builder of ``analysis``, imported on first use.
+
+    Each adapts the operation's request members to its shape module's signature.
+    """
+    if analysis == "faces":
+        from sightline.api.rekognition.shapes.faces import detect_faces_response
+
+        return lambda result, info, options: detect_faces_response(
+            result, info, options.get("Attributes")
+        )
+    # The other shape modules are looked up by name: they are built alongside this
+    # one, and an installation without one reports it instead of failing to import.
+    module_name, function_name = _SHAPE_FUNCTIONS[analysis]
+    function = getattr(importlib.import_module(module_name), function_name, None)
+    if function is None:
+        raise ImportError(f"{module_name} has no {function_name}")
+    return cast(Callable[[Any, ImageInfo, dict[str, Any]], dict[str, Any]], function)
+
+
+_SHAPE_FUNCTIONS: dict[str, tuple[str, str]] = {
+    "labels": ("sightline.api.rekognition.shapes.labels", "detect_labels_response"),
+    "text": ("sightline.api.rekognition.shapes.text", "detect_text_response"),
+    "moderation": (
+        "sightline.api.rekognition.shapes.moderation",
+        "detect_moderation_labels_response",
+    ),
+}
 
 
 def metadata_document(result: MetadataResult) -> dict[str, Any]:
