@@ -176,12 +176,17 @@ def test_rekognition_documents_match_botocore(tmp_path: Path) -> None:
 
     image = tmp_path / "astronaut.png"
     image.write_bytes(sample_bytes("astronaut.png"))
-    request = '{"faces": {"Attributes": ["ALL"]}}'
+    request = '{"faces": {"Attributes": ["ALL"]}, "labels": {"MinConfidence": 60}}'
     result = CliRunner().invoke(
-        app, ["analyze", str(image), "-a", "faces", "-w", "1", "--request", request]
+        app, ["analyze", str(image), "-a", "faces,labels", "-w", "1", "--request", request]
     )
     assert result.exit_code == 0, result.output
-    faces = json.loads((tmp_path / "astronaut.png-analysis" / "faces.json").read_text())
+    out = tmp_path / "astronaut.png-analysis"
+    faces = json.loads((out / "faces.json").read_text())
     assert_valid_output("DetectFaces", faces)
     assert len(faces["FaceDetails"]) == 1
     assert "Smile" in faces["FaceDetails"][0]  # the request's Attributes reached the shape
+    labels = json.loads((out / "labels.json").read_text())
+    assert_valid_output("DetectLabels", labels)
+    assert {"Person", "Face"} <= {label["Name"] for label in labels["Labels"]}
+    assert min(label["Confidence"] for label in labels["Labels"]) >= 60

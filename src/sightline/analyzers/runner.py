@@ -137,7 +137,11 @@ class AnalysisRunner:
                 info=None, error=ErrorInfo.of(exc), decode_seconds=time.perf_counter() - started
             )
         decoded = time.perf_counter()
-        outcomes = {name: self._run_one(name, image) for name in self.analyses}
+        # Labels build on the other analyses: run them first so labels reuse their
+        # results for this image (the pool remembers them) instead of computing again.
+        order = sorted(self.analyses, key=lambda name: name == "labels")
+        done = {name: self._run_one(name, image) for name in order}
+        outcomes = {name: done[name] for name in self.analyses}
         return FileResult(
             info=image.info,
             outcomes=outcomes,
@@ -150,7 +154,7 @@ class AnalysisRunner:
         if failed is not None:
             return Outcome(name, error=failed)
         try:
-            analyzer = self.analyzer(name)
+            self.analyzer(name)
         except SightlineError as exc:
             # Loading failed (missing model, broken install): it will fail the same way
             # for every file, so remember it rather than retrying per file.
@@ -158,7 +162,9 @@ class AnalysisRunner:
             return Outcome(name, error=self._failed[name])
         started = time.perf_counter()
         try:
-            result = analyzer.analyze(image, self.options.get(name))
+            # Through the pool, so that an analyzer building on this one (labels on
+            # faces) reuses the result for this image instead of computing it again.
+            result = self.pool.analyze(name, image, self.options.get(name))
         except SightlineError as exc:
             return Outcome(name, error=ErrorInfo.of(exc), seconds=time.perf_counter() - started)
         except Exception as exc:  # a bug or a library failure on this one image
