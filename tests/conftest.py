@@ -134,3 +134,45 @@ def analyzer_pool(tmp_path_factory: pytest.TempPathFactory) -> AnalyzerPool:
 
     root = tmp_path_factory.mktemp("pool")
     return AnalyzerPool(Settings(data_dir=root / "data", models={"model_dir": root / "models"}))
+
+
+# --- S3-compatible storage -------------------------------------------------------
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """An S3-compatible server (moto's server mode) on a free local port, for the session.
+
+    Any access key works; use a fresh bucket name per test (``s3_settings``).
+    """
+    from moto.server import ThreadedMotoServer
+
+    port = _free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def s3_settings(s3_endpoint: str) -> dict[str, object]:
+    """``storage.s3`` settings pointing at :func:`s3_endpoint`, path-style."""
+    return {
+        "endpoint_url": s3_endpoint,
+        "region": "us-east-1",
+        "access_key_id": "testing",
+        "secret_access_key": "testing",
+        "path_style": True,
+        "multipart_threshold": 5 * 1024 * 1024,
+        "multipart_chunksize": 5 * 1024 * 1024,
+    }

@@ -15,7 +15,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -68,6 +68,29 @@ class FaceDetectionSettings(Section):
     min_score: float = 0.3
 
 
+class TextSettings(Section):
+    """OCR (RapidOCR's PP-OCRv4 models): working sizes and thresholds.
+
+    Detection runs on a rescaled copy of the image: small images are upscaled until
+    their shorter side reaches ``det_min_side`` (the size PP-OCR's detector is tuned
+    for; small text is otherwise missed), large ones are shrunk to ``det_max_pixels``.
+    Recognition always reads each line from the decoded image, warped to the
+    recogniser's 48-pixel height. Measurements are in docs/decisions.md.
+    """
+
+    det_min_side: int = Field(736, ge=32, description="Upscale for detection up to this short side")
+    det_max_upscale: float = Field(4.5, ge=1.0, description="Largest detection upscale factor")
+    det_max_pixels: int = Field(
+        2_000_000, ge=65_536, description="Detection input pixel budget (cost grows with it)"
+    )
+    det_pixel_threshold: float = Field(0.2, gt=0, lt=1, description="Text-probability map cut")
+    det_box_threshold: float = Field(0.3, gt=0, lt=1, description="Mean probability for a box")
+    min_line_confidence: float = Field(
+        0.5, ge=0, le=1, description="Lines read with less confidence are dropped"
+    )
+    angle_classifier: bool = Field(True, description="Detect and turn upside-down lines")
+
+
 class PersonDetectionSettings(Section):
     """OpenCV HOG people detection (the Dalal-Triggs pedestrian SVM)."""
 
@@ -105,6 +128,185 @@ class ServerSettings(Section):
     max_body_bytes: int = Field(20 * 1024 * 1024, description="Largest accepted request body")
 
 
+class S3Settings(Section):
+    """An S3-compatible endpoint (AWS, MinIO, Ceph, ...) reached through boto3.
+
+    Credentials left unset fall back to boto3's own chain (environment, profile, role).
+    """
+
+    endpoint_url: str | None = Field(None, description="e.g. http://127.0.0.1:9000; None: AWS")
+    region: str = "us-east-1"
+    access_key_id: str | None = None
+    secret_access_key: SecretStr | None = None
+    path_style: bool = Field(
+        False, description="Path-style addressing (http://host/bucket/key), as MinIO needs"
+    )
+    multipart_threshold: int = Field(
+        16 * 1024 * 1024, ge=5 * 1024 * 1024, description="Uploads this large go multipart"
+    )
+    multipart_chunksize: int = Field(16 * 1024 * 1024, ge=5 * 1024 * 1024)
+    max_pool_connections: int = Field(32, ge=1)
+    presign_seconds: int = Field(3600, ge=1, description="Lifetime of URLs from url()")
+
+
+class StorageSettings(Section):
+    """Where objects live: folders under ``root`` (one per bucket) or an S3 endpoint."""
+
+    backend: Literal["local", "s3"] = "local"
+    root: Path | None = Field(None, description="Local buckets; default: <data_dir>/storage")
+    fsync: bool = Field(
+        False, description="fsync local writes before the rename (power-loss durability)"
+    )
+    s3: S3Settings = S3Settings()
+
+    def resolved_root(self, data_dir: Path) -> Path:
+        return self.root if self.root is not None else data_dir / "storage"
+
+
+class QueueLimitSettings(Section):
+    """Limits on one task kind, enforced in the claim across every worker and machine."""
+
+    rate: float | None = Field(None, gt=0, description="Tasks started per second, at most")
+    burst: float | None = Field(
+        None, ge=1, description="Token bucket size: tasks startable at once; default max(1, rate)"
+    )
+    concurrency: int | None = Field(None, ge=1, description="Tasks running at once, at most")
+
+
+class RouteRule(Section):
+    """Which analyses (and workflow, priority) an object gets, by where it is.
+
+    ``match`` is a glob on the key: ``*`` and ``?`` stay within one folder, ``**``
+    crosses folders (``invoices/**``, ``**/*.png``). ``prefix`` is a plain key prefix.
+    The first rule whose bucket, prefix and match all fit wins; then the folder
+    convention (``labels/``, ``faces/``, ``text/``, ``moderation/``) applies.
+    """
+
+    match: str | None = None
+    prefix: str | None = None
+    bucket: str | None = Field(None, description="Only objects of this bucket")
+    analyses: list[str] = Field(default_factory=list)
+    workflow: str | None = Field(
+        None, description="Task kind to run; default by media type: image or video"
+    )
+    priority: int = 0
+
+
+class AnalysisSettings(Section):
+    """A named analysis: an analyzer, the options it runs with, what it produces.
+
+    ``analyzer`` is a registered analyzer name or ``module:Class`` for your own (same
+    contract as the built-ins; add a ``document(result, info, options)`` method for
+    its JSON). ``operation`` names the Rekognition operation whose response it writes.
+    """
+
+    analyzer: str
+    operation: str | None = None
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class PollSettings(Section):
+    """A bucket listed periodically for stores that cannot send events."""
+
+    bucket: str
+    prefix: str = ""
+    interval: float = Field(60.0, gt=0, description="Seconds between passes")
+
+
+class DeliveryStreamSettings(Section):
+    """Result records batched into JSON Lines files, like a Firehose delivery stream."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    bucket: str = "output"
+    prefix: str = "firehose/"
+    max_bytes: int = Field(5 * 1024 * 1024, ge=1, description="Flush when a file is this big")
+    max_seconds: float = Field(60.0, gt=0, description="Flush records this old")
+    analyses: list[str] = Field(default_factory=list, description="Only these; empty: all")
+
+
+class PipelineSettings(Section):
+    """Ingest, routing, the queue, workers and outputs."""
+
+    input_bucket: str = Field("content", description="The bucket the folder watcher watches")
+    output_bucket: str = Field("output", description="Where response.json files go")
+    output_prefix: str = Field("sync/", description="sync/{key}-analysis/{itemId}/response.json")
+    watch: bool = Field(True, description="Watch the input bucket's folder (local storage)")
+    watch_quiet_seconds: float = Field(
+        0.3, ge=0, description="A file is ingested once unchanged this long"
+    )
+    workers: int = Field(2, ge=0, description="Worker processes started by serve")
+    batch_size: int = Field(4, ge=1, description="Tasks a worker claims at once")
+    lease_seconds: float = Field(60.0, gt=0, description="A claim lasts this long unrenewed")
+    heartbeat_seconds: float | None = Field(
+        None, gt=0, description="Lease renewal interval; default a third of the lease"
+    )
+    idle_poll_seconds: float = Field(0.5, gt=0, description="Claim interval of an idle worker")
+    max_attempts: int = Field(5, ge=1)
+    backoff_seconds: float = Field(2.0, gt=0, description="First retry delay; doubles")
+    backoff_max_seconds: float = Field(300.0, gt=0)
+    shutdown_grace_seconds: float = Field(
+        30.0, ge=0, description="A stopping worker finishes its task this long, then releases"
+    )
+    task_retention_seconds: float = Field(
+        7 * 86400.0, ge=0, description="Finished tasks are purged after this long"
+    )
+    limits: dict[str, QueueLimitSettings] = Field(
+        default_factory=dict, description="Per task kind, e.g. limits.image.rate = 5"
+    )
+    rules: list[RouteRule] = Field(default_factory=list)
+    default_analyses: list[str] = Field(
+        default_factory=list,
+        description="Analyses for keys no rule or folder names; empty: such keys are rejected",
+    )
+    analyses: dict[str, AnalysisSettings] = Field(
+        default_factory=dict, description="Extra named analyses, or overrides of built-ins"
+    )
+    events_token: SecretStr | None = Field(
+        None, description="Shared secret for POST /events/s3; unset: the endpoint is off"
+    )
+    poll: list[PollSettings] = Field(default_factory=list)
+    delivery_streams: list[DeliveryStreamSettings] = Field(default_factory=list)
+    inline_result_bytes: int = Field(
+        256 * 1024, ge=0, description="Responses larger than this live only in storage"
+    )
+
+    def heartbeat_interval(self) -> float:
+        return self.heartbeat_seconds or self.lease_seconds / 3
+
+
+class ApiSettings(Section):
+    """The Rekognition-compatible and native REST APIs: authentication and limits."""
+
+    auth: bool = Field(
+        True,
+        description="Verify SigV4 signatures and bearer tokens; false only for local development",
+    )
+    encryption_key: SecretStr | None = Field(
+        None,
+        description="Fernet key encrypting stored access-key secrets; "
+        "default: generated once into data_dir/secret.key (mode 0600)",
+    )
+    clock_skew_seconds: int = Field(
+        900, ge=1, description="Largest accepted difference between X-Amz-Date and our clock"
+    )
+    key_cache_seconds: float = Field(
+        2.0, ge=0, description="How long a looked-up access key is reused before re-reading it"
+    )
+    rate_per_key: float = Field(
+        50.0, ge=0, description="Sustained requests per second per access key; 0: unlimited"
+    )
+    rate_burst: int = Field(100, ge=1, description="Requests a key may send at once")
+    max_pending: int = Field(
+        256, ge=1, description="Requests waiting for an analysis thread before ThrottlingException"
+    )
+    max_images_per_request: int = Field(
+        32, ge=1, description="Files accepted in one multipart upload"
+    )
+    max_upload_bytes: int = Field(
+        2 * 1024**3, ge=1, description="Largest single uploaded file, streamed to storage"
+    )
+
+
 class Settings(BaseSettings):
     """The root of the configuration tree."""
 
@@ -122,9 +324,13 @@ class Settings(BaseSettings):
     limits: ImageLimits = ImageLimits()
     models: ModelSettings = ModelSettings()
     face_detection: FaceDetectionSettings = FaceDetectionSettings()
+    text: TextSettings = TextSettings()
     person_detection: PersonDetectionSettings = PersonDetectionSettings()
     thumbnails: ThumbnailSettings = ThumbnailSettings()
     server: ServerSettings = ServerSettings()
+    storage: StorageSettings = StorageSettings()
+    pipeline: PipelineSettings = PipelineSettings()
+    api: ApiSettings = ApiSettings()
 
     @classmethod
     def settings_customise_sources(

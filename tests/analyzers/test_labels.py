@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -17,8 +19,10 @@ from sightline.config import Settings
 from sightline.errors import InvalidParameterError
 from sightline.media.decode import decode_image
 from sightline.media.image import Image
+from sightline.models.add import add_model
 from tests.botocore_shapes import assert_valid_output
 from tests.conftest import sample_bytes
+from tests.models.onnx_builders import channel_linear_model, constant_output_model
 
 
 @dataclass(frozen=True)
@@ -192,3 +196,41 @@ def test_astronaut_with_the_real_models(analyzer_pool: AnalyzerPool) -> None:
     response = detect_labels_response(result, image.info)
     assert_valid_output("DetectLabels", response)
     assert response["Labels"][0]["Confidence"] >= response["Labels"][-1]["Confidence"]
+
+
+def test_installed_registry_models_join_the_labels(settings: Settings, tmp_path: Path) -> None:
+    """A tiny 80-class YOLOX detector and a 1000-class classifier, built in code and
+    installed with ``models add``, reach DetectLabels through the registry's adapters."""
+    anchors = 20 * 20 + 10 * 10 + 5 * 5  # YOLOX anchors of a 160 x 160 input
+    out = np.zeros((1, anchors, 5 + 80), np.float32)
+    out[0, 7 * 20 + 7, :5] = [0.0, 0.0, math.log(4), math.log(2), 0.9]  # one box ...
+    out[0, 7 * 20 + 7, 5 + 2] = 0.9  # ... of COCO class 2, "car"
+    detector = constant_output_model(tmp_path / "det.onnx", out, input_shape=(1, 3, 160, 160))
+    add_model(detector, "object-detection", settings, name="tiny-coco")
+    weights = np.zeros((3, 1000), np.float32)
+    weights[:, 281] = 10.0  # bright images are "tabby, tabby cat"
+    classifier = channel_linear_model(tmp_path / "cls.onnx", weights)
+    add_model(classifier, "image-classification", settings, name="tiny-imagenet")
+
+    labels = LabelAnalyzer(settings, AnalyzerPool(settings))
+    labels.sources = []  # only the installed models, for a fast test
+    image = Image.from_array(np.full((320, 320, 3), 255, np.uint8))
+    result = labels.analyze(image)
+    by_name = {label.name: label for label in result.labels}
+    assert set(by_name) == {"Car", "Vehicle", "Transportation", "Tabby"}
+    (car,) = by_name["Car"].instances
+    assert (car.box.x0, car.box.y0, car.box.x1, car.box.y1) == (80.0, 96.0, 144.0, 128.0)
+    assert by_name["Car"].parents == ("Transportation", "Vehicle")
+    assert by_name["Tabby"].aliases == ("tabby cat",)
+    assert labels.versions()["tiny-coco"].startswith("sha256:")
+    assert_valid_output("DetectLabels", detect_labels_response(result, image.info))
+
+
+def test_text_from_ocr(analyzer_pool: AnalyzerPool) -> None:
+    image = decode_image(sample_bytes("page.png"), Settings().limits)
+    text = analyzer_pool.analyze("text", image)  # as `sightline analyze` runs it first
+    result = analyzer_pool.get("labels").analyze(image)
+    (label,) = [label for label in result.labels if label.name == "Text"]
+    lines = [d.confidence for d in text.detections if d.type == "LINE"]
+    assert label.confidence == max(lines)  # the reading the text analysis made, reused
+    assert label.categories == ("Text and Documents",) and label.instances == ()

@@ -23,20 +23,24 @@ Requests are DetectLabels' members: ``MinConfidence`` (default 55), ``MaxLabels`
 
 from __future__ import annotations
 
-import importlib
 import importlib.util
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from sightline.analyzers import taxonomy
 from sightline.analyzers.base import ANALYZERS, AnalyzerPool
 from sightline.analyzers.properties import DEFAULT_MAX_COLORS, box_colors, image_properties
 from sightline.analyzers.types import Box, Instance, Label, LabelsResult
 from sightline.config import Settings
-from sightline.errors import InvalidParameterError, ModelError
+from sightline.errors import InvalidParameterError
 from sightline.media.image import Image
+
+if TYPE_CHECKING:
+    from sightline.analyzers.moderation import BodyPart, ModerationAnalyzer
+    from sightline.models.adapters.classifier import ImageClassifier
+    from sightline.models.adapters.yolox import ObjectDetector
 
 LABEL_MODEL_VERSION = "sightline-labels-1.0"
 DEFAULT_MIN_CONFIDENCE = 55.0  # Rekognition's default
@@ -141,13 +145,14 @@ class LabelAnalyzer:
             name for name in ("person", "faces", "text", "moderation") if _installed(name)
         ]
         self.detectors, self.classifiers = _registry_models(settings)
+        names = [d.name for d in self.detectors] + [c.name for c in self.classifiers]
+        self._model_versions = _registry_versions(settings, names)
 
     def versions(self) -> dict[str, str]:
         found = {"labels": LABEL_MODEL_VERSION}
         for name in self.sources:
             found.update(self.pool.get(name).versions())
-        for model in [*self.detectors, *self.classifiers]:
-            found[f"model:{model.name}"] = "installed"
+        found.update(self._model_versions)
         return found
 
     def analyze(self, image: Image, options: Mapping[str, Any] | None = None) -> LabelsResult:
@@ -193,9 +198,9 @@ class LabelAnalyzer:
                 evidence("Text").add(max(d.confidence for d in lines))
         if "moderation" in self.sources:
             for part in self._body_parts(image):
-                gender = _GENDER.get(str(getattr(part, "label", "")))
+                gender = _GENDER.get(part.label)
                 if gender is not None:
-                    evidence(gender).add(float(part.score))
+                    evidence(gender).add(part.score)
         for detector in self.detectors:
             for detection in detector.detect(image):
                 evidence(taxonomy.label_name(detection.label)).add(
@@ -208,15 +213,12 @@ class LabelAnalyzer:
                 entry.aliases = tuple(dict.fromkeys([*entry.aliases, *result.aliases]))
         return _finish(found, request)
 
-    def _body_parts(self, image: Image) -> Sequence[Any]:
-        moderation = self.pool.get("moderation")
-        body_parts = getattr(moderation, "body_parts", None)
-        if body_parts is None:
-            return ()
-        parts: Sequence[Any] = self.pool.cached(
-            image, ("moderation.body_parts",), lambda: body_parts(image)
+    def _body_parts(self, image: Image) -> Sequence[BodyPart]:
+        moderation = cast("ModerationAnalyzer", self.pool.get("moderation"))
+        # The moderation analysis computes the same parts; share them for this image.
+        return self.pool.cached(
+            image, ("moderation.body_parts",), lambda: moderation.body_parts(image)
         )
-        return parts
 
     def _with_colors(self, image: Image, label: Label, request: LabelRequest) -> Label:
         if not label.instances:
@@ -288,17 +290,25 @@ def _installed(name: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
 
-def _registry_models(settings: Settings) -> tuple[list[Any], list[Any]]:
-    """Installed detectors and classifiers (the registry's adapters); none without it."""
-    if importlib.util.find_spec("sightline.models.loaders") is None:
-        return [], []
-    loaders = importlib.import_module("sightline.models.loaders")
-    try:
-        return list(loaders.load_detectors(settings)), list(loaders.load_classifiers(settings))
-    except ModelError:
-        raise
-    except Exception as exc:  # a broken installation reads as a model error
-        raise ModelError(f"The installed models could not be loaded: {exc}") from exc
+def _registry_models(settings: Settings) -> tuple[list[ObjectDetector], list[ImageClassifier]]:
+    """Installed detectors and classifiers, through the registry's adapters.
+
+    Nothing is downloaded: with no model installed both lists are empty. A model that
+    is installed but broken raises :class:`ModelError`.
+    """
+    from sightline.models.loaders import load_classifiers, load_detectors
+
+    return load_detectors(settings), load_classifiers(settings)
+
+
+def _registry_versions(settings: Settings, names: list[str]) -> dict[str, str]:
+    """Installed model name -> ``sha256:<first 12 hex digits>`` of its file."""
+    if not names:
+        return {}
+    from sightline.models.registry import Registry
+
+    registry = Registry.from_settings(settings)
+    return {name: f"sha256:{registry.get(name).sha256[:12]}" for name in names}
 
 
 def _number(

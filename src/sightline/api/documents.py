@@ -25,9 +25,8 @@ Sightline's own, with snake_case keys:
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, cast
+from typing import Any
 
 from sightline.analyzers.metadata import camera
 from sightline.analyzers.types import MetadataResult, ThumbnailResult
@@ -75,7 +74,8 @@ def analysis_document(
 def _shape_function(analysis: str) -> Callable[[Any, ImageInfo, dict[str, Any]], dict[str, Any]]:
     """The response builder of ``analysis``, imported on first use.
 
-    Each adapts the operation's request members to its shape module's signature.
+    Each adapts the operation's request members and the image's facts to its shape
+    module's signature.
     """
     if analysis == "faces":
         from sightline.api.rekognition.shapes.faces import detect_faces_response
@@ -83,23 +83,17 @@ def _shape_function(analysis: str) -> Callable[[Any, ImageInfo, dict[str, Any]],
         return lambda result, info, options: detect_faces_response(
             result, info, options.get("Attributes")
         )
-    # The other shape modules are looked up by name: they are built alongside this
-    # one, and an installation without one reports it instead of failing to import.
-    module_name, function_name = _SHAPE_FUNCTIONS[analysis]
-    function = getattr(importlib.import_module(module_name), function_name, None)
-    if function is None:
-        raise ImportError(f"{module_name} has no {function_name}")
-    return cast(Callable[[Any, ImageInfo, dict[str, Any]], dict[str, Any]], function)
+    if analysis == "labels":
+        from sightline.api.rekognition.shapes.labels import detect_labels_response
 
+        return detect_labels_response
+    if analysis == "text":
+        from sightline.api.rekognition.shapes.text import detect_text_response
 
-_SHAPE_FUNCTIONS: dict[str, tuple[str, str]] = {
-    "labels": ("sightline.api.rekognition.shapes.labels", "detect_labels_response"),
-    "text": ("sightline.api.rekognition.shapes.text", "detect_text_response"),
-    "moderation": (
-        "sightline.api.rekognition.shapes.moderation",
-        "detect_moderation_labels_response",
-    ),
-}
+        return lambda result, info, options: detect_text_response(result, info.width, info.height)
+    from sightline.api.rekognition.shapes.moderation import detect_moderation_labels_response
+
+    return lambda result, info, options: detect_moderation_labels_response(result)
 
 
 def metadata_document(result: MetadataResult) -> dict[str, Any]:

@@ -12,8 +12,10 @@ from typing import Annotated, Optional
 import typer
 
 from sightline.cli import analyze as analyze_cmd
+from sightline.cli import keys as keys_cmd
 from sightline.cli import models as models_cmd
 from sightline.cli import serve as serve_cmd
+from sightline.cli import tokens as tokens_cmd
 from sightline.cli.context import CliState
 
 app = typer.Typer(
@@ -42,6 +44,8 @@ def _root(
 app.command("serve")(serve_cmd.serve)
 app.command("analyze")(analyze_cmd.analyze)
 app.add_typer(models_cmd.app, name="models")
+app.add_typer(keys_cmd.app, name="keys")
+app.add_typer(tokens_cmd.app, name="tokens")
 
 
 def main() -> None:

@@ -1,0 +1,162 @@
+"""The router: what happens to an object, from its key and its first bytes.
+
+Two questions, asked in this order:
+
+1. *Which analyses?* From the key alone: the first configured rule that fits
+   (bucket, prefix, glob), else the reference convention (the first folder names the
+   API: ``labels/``, ``faces/``, ``text/``, ``moderation/``; ``celebrities/`` is refused
+   as unsupported), else ``default_analyses``, else the object is rejected with a reason
+   saying how to route it.
+2. *Which workflow?* From the bytes, never the name: images go to the sync image
+   pipeline (task kind ``image``, or the rule's workflow), videos to the asynchronous
+   video workflow (kind ``video``), anything else is rejected naming what it is.
+
+When a source did not read the bytes (bulk backfills), the media type is left unknown
+and the image task sniffs the bytes it reads anyway, re-routing videos and rejecting
+other files then.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+
+from sightline.config import AnalysisSettings, PipelineSettings, RouteRule
+from sightline.errors import (
+    InvalidImageFormatError,
+    InvalidParameterError,
+    SightlineError,
+    UnsupportedError,
+)
+from sightline.media.sniff import describe_unknown, sniff
+from sightline.pipeline.analyses import FOLDER_CONVENTION, UNSUPPORTED_FOLDERS
+
+IMAGE_WORKFLOW = "image"
+VIDEO_WORKFLOW = "video"
+
+
+@dataclass(frozen=True)
+class Route:
+    """Where an object goes: a workflow (the task kind) and its analyses, or a rejection."""
+
+    workflow: str | None
+    analyses: tuple[str, ...] = ()
+    priority: int = 0
+    media_type: str | None = None  # MIME type, when the bytes were seen
+    rejected: SightlineError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.rejected is None
+
+
+@dataclass(frozen=True)
+class _Plan:
+    analyses: tuple[str, ...]
+    workflow: str | None
+    priority: int
+
+
+@lru_cache(maxsize=256)
+def glob_regex(pattern: str) -> re.Pattern[str]:
+    """A key glob as a regex: ``*`` and ``?`` within one folder, ``**`` across folders."""
+    out: list[str] = []
+    i = 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif pattern[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif pattern[i] == "?":
+            out.append("[^/]")
+            i += 1
+        else:
+            out.append(re.escape(pattern[i]))
+            i += 1
+    return re.compile("".join(out) + r"\Z", re.DOTALL)
+
+
+class Router:
+    """Routes objects by the rules in :class:`PipelineSettings`.
+
+    Raises:
+        InvalidParameterError: a rule names an unknown analysis or routes nothing.
+    """
+
+    def __init__(self, settings: PipelineSettings, analyses: Mapping[str, AnalysisSettings]):
+        self.settings = settings
+        self.analyses = analyses
+        for n, rule in enumerate(settings.rules, 1):
+            if not rule.analyses and not rule.workflow:
+                raise InvalidParameterError(
+                    f"pipeline.rules[{n}] names neither analyses nor a workflow."
+                )
+            self._check_known(rule.analyses, f"pipeline.rules[{n}]")
+        self._check_known(settings.default_analyses, "pipeline.default_analyses")
+
+    def _check_known(self, names: list[str], where: str) -> None:
+        unknown = [a for a in names if a not in self.analyses]
+        if unknown:
+            raise InvalidParameterError(
+                f"{where} names unknown analyses {unknown}; known: {sorted(self.analyses)}."
+            )
+
+    def _plan(self, bucket: str, key: str) -> _Plan | SightlineError:
+        for rule in self.settings.rules:
+            if _fits(rule, bucket, key):
+                return _Plan(tuple(rule.analyses), rule.workflow, rule.priority)
+        folder = key.split("/", 1)[0] if "/" in key else ""
+        if folder in UNSUPPORTED_FOLDERS:
+            return UnsupportedError(f"{UNSUPPORTED_FOLDERS[folder]} (key {key!r})")
+        if folder in FOLDER_CONVENTION:
+            return _Plan((FOLDER_CONVENTION[folder],), None, 0)
+        if self.settings.default_analyses:
+            return _Plan(tuple(self.settings.default_analyses), None, 0)
+        folders = ", ".join(f"{f}/" for f in FOLDER_CONVENTION)
+        return UnsupportedError(
+            f"No analysis is configured for key {key!r}: put it under {folders} (the first "
+            "folder names the API), or add a [[pipeline.rules]] entry or "
+            "pipeline.default_analyses."
+        )
+
+    def route(self, bucket: str, key: str, head: bytes | None = None) -> Route:
+        """Route one object; ``head`` is its first bytes (None: not read yet)."""
+        plan = self._plan(bucket, key)
+        if isinstance(plan, SightlineError):
+            return Route(None, rejected=plan)
+        if head is None:
+            return Route(plan.workflow or IMAGE_WORKFLOW, plan.analyses, plan.priority)
+        return self.route_media(plan.analyses, plan.workflow, plan.priority, head)
+
+    def route_media(
+        self, analyses: tuple[str, ...], workflow: str | None, priority: int, head: bytes
+    ) -> Route:
+        """The workflow for bytes starting with ``head``, keeping the planned analyses."""
+        media = sniff(head)
+        if media is None:
+            return Route(
+                None,
+                analyses,
+                priority,
+                rejected=InvalidImageFormatError(
+                    f"Unsupported media type: the bytes are {describe_unknown(head)}."
+                ),
+            )
+        if media.is_video:
+            return Route(VIDEO_WORKFLOW, analyses, priority, media.mime)
+        return Route(workflow or IMAGE_WORKFLOW, analyses, priority, media.mime)
+
+
+def _fits(rule: RouteRule, bucket: str, key: str) -> bool:
+    if rule.bucket is not None and rule.bucket != bucket:
+        return False
+    if rule.prefix is not None and not key.startswith(rule.prefix):
+        return False
+    return rule.match is None or glob_regex(rule.match).match(key) is not None
