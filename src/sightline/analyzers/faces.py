@@ -7,10 +7,15 @@ centre of working pixel ``p`` lands at ``(p + 0.5) / scale`` in the full frame.
 
 For face collections the analyzer also exposes :meth:`FaceAnalyzer.detect` and
 :meth:`FaceAnalyzer.embed` (dlib's 128-d ResNet descriptors).
+
+``Emotions`` come from the catalog's facial-expression model when it is installed
+(``sightline models pull fer-mobilefacenet``), on the face aligned from its 5 landmarks;
+without it the attribute is omitted.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.metadata
 import math
 import threading
@@ -28,6 +33,8 @@ from sightline.analyzers.types import Box, Face, FacesResult
 from sightline.config import Settings
 from sightline.errors import ModelNotInstalledError
 from sightline.media.image import Image
+from sightline.models.adapters.geometry import five_points_from_landmarks
+from sightline.models.loaders import load_expression_recognizer
 
 if TYPE_CHECKING:
     from sightline.analyzers.base import AnalyzerPool
@@ -82,6 +89,11 @@ class FaceAnalyzer:
         #: Names the vector space of :meth:`embed`; stored with every indexed face.
         self.embedding_model_version: str = f"dlib-face-recognition-resnet-v1:{models_version}"
         self.model_version = f"dlib-{dlib.__version__}-hog+shape68"
+        # Installed models only: nothing is downloaded here.
+        self._expressions = load_expression_recognizer(settings)
+        if self._expressions is not None:
+            self._versions[self._expressions.name] = self._expressions.version
+            self.model_version += f"+{self._expressions.name}"
         # The detector box and 68 points behind each Face from detect()/analyze(), in
         # full-resolution coordinates, so embed() aligns exactly the shape detection
         # found without dlib objects in the public result types. Faces not found here
@@ -99,7 +111,8 @@ class FaceAnalyzer:
         """Faces in ``image``, largest first, in its full-resolution upright frame.
 
         Every face has box, confidence, landmarks, pose and quality; EyesOpen,
-        MouthOpen and Smile are measured when ``options["Attributes"]`` asks for them.
+        MouthOpen and Smile are measured when ``options["Attributes"]`` asks for them,
+        and Emotions too when the expression model is installed.
         """
         wanted = requested_attributes((options or {}).get("Attributes"))
         faces = self._find(image, wanted)
@@ -175,6 +188,11 @@ class FaceAnalyzer:
                 mouth_open=geometry.mouth_open(pts) if "MOUTH_OPEN" in wanted else None,
                 smile=geometry.smile(pts) if "SMILE" in wanted else None,
             )
+            if "EMOTIONS" in wanted and self._expressions is not None:
+                # The working pixels suffice: the model reads a 112-px aligned crop.
+                points = five_points_from_landmarks(face.landmarks)
+                emotions = self._expressions.emotions(work, points)
+                face = dataclasses.replace(face, emotions=emotions)
             with self._shapes_lock:
                 self._shapes[face] = _Shape(detector_box.scaled(1 / sx, 1 / sy), full_pts)
             faces.append(face)

@@ -8,6 +8,19 @@ that is installed but broken raises :class:`~sightline.errors.ModelError`.
 Selection, when several models serve a task: catalog models first, then the user's,
 each group by name. Detectors and classifiers are all returned (their classes add up);
 for faces the first installed model of each task is used.
+
+Faces: DetectFaces stays on the built-in dlib detector (its 68 landmarks give
+Rekognition's landmark types and the pose); the FER model adds ``Emotions`` when
+installed. YuNet and SFace are offered, not imposed: a caller that wants them does ::
+
+    embedder = load_face_embedder(settings)           # None: keep dlib's descriptors
+    if embedder is not None:
+        points = five_points_from_landmarks(face.landmarks)   # any analyzers.types.Face
+        vector = embedder.embed(image, points)        # (128,) float32, unit length
+        space = embedder.version                      # store it with the vector
+
+and ``load_face_detector(settings)`` gives YuNet's boxes with 5 landmarks
+(:class:`~sightline.models.adapters.base.FaceDetection`, same 5-point order).
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from sightline.analyzers.types import Box, Point
+from sightline.analyzers.types import Box, Landmark, Point
 from sightline.config import Settings
 from sightline.errors import ModelError
 from sightline.media.image import Image
@@ -18,6 +18,7 @@ from sightline.models.adapters.geometry import (
     FIVE_POINT_TEMPLATE,
     align_face,
     five_points_from_ibug68,
+    five_points_from_landmarks,
     similarity_transform,
     softmax,
 )
@@ -180,3 +181,12 @@ def test_fer_pre_process_is_aligned_and_scaled_to_minus_one_one(tmp_path: Path) 
     x, y = (round(v) for v in FIVE_POINT_TEMPLATE[0])
     np.testing.assert_allclose(blob[0, :, y, x], [1.0, -1.0, -1.0])  # the red dot, RGB
     assert blob.min() >= -1.0 and blob.max() <= 1.0
+
+
+def test_five_points_from_rekognition_landmarks() -> None:
+    names = ["mouthRight", "nose", "eyeLeft", "chinBottom", "mouthLeft", "eyeRight"]
+    landmarks = [Landmark(n, Point(float(i), 0.0)) for i, n in enumerate(names)]
+    # eyeLeft, eyeRight, nose, mouthLeft, mouthRight: the template order
+    assert [p.x for p in five_points_from_landmarks(landmarks)] == [2, 5, 1, 4, 0]
+    with pytest.raises(ValueError, match="eyeRight"):
+        five_points_from_landmarks(landmarks[:5])

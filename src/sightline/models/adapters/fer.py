@@ -41,10 +41,16 @@ class ExpressionRecognizer:
     """Emotion scores of an aligned face behind a :class:`ModelSession`."""
 
     def __init__(
-        self, session: ModelSession, labels: Sequence[str] = (), *, name: str = "fer"
+        self,
+        session: ModelSession,
+        labels: Sequence[str] = (),
+        *,
+        name: str = "fer",
+        version: str = "",
     ) -> None:
         self.session = session
         self.name = name
+        self.version = version or name  # what results are keyed by: name and checksum
         self.labels = tuple(labels) or label_set("fer7")
         unknown = [label for label in self.labels if label not in REKOGNITION_EMOTIONS]
         if unknown:
@@ -53,7 +59,12 @@ class ExpressionRecognizer:
 
     @classmethod
     def from_installed(cls, model: InstalledModel, settings: Settings) -> ExpressionRecognizer:
-        return cls(load_session(model.path, settings), model.label_names(), name=model.name)
+        return cls(
+            load_session(model.path, settings),
+            model.label_names(),
+            name=model.name,
+            version=f"{model.name}:{model.sha256[:12]}",
+        )
 
     def pre_process(
         self, pixels: NDArray[np.uint8], points: Sequence[Point]

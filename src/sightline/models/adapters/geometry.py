@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from sightline.analyzers.types import Point
+from sightline.analyzers.types import Landmark, Point
 
 F32 = NDArray[np.float32]
 
@@ -198,3 +198,22 @@ def five_points_from_ibug68(points: Sequence[Point]) -> tuple[Point, ...]:
         )
 
     return (mean(range(36, 42)), mean(range(42, 48)), points[30], points[48], points[54])
+
+
+# Rekognition's landmark types of the 5 template points, in template order. Rekognition
+# names sides from the viewer: ``eyeLeft`` is the eye with the smaller x.
+FIVE_POINT_TYPES = ("eyeLeft", "eyeRight", "nose", "mouthLeft", "mouthRight")
+
+
+def five_points_from_landmarks(landmarks: Sequence[Landmark]) -> tuple[Point, ...]:
+    """The 5 template points of a face described by Rekognition landmark types.
+
+    Works on any :class:`~sightline.analyzers.types.Face` from the faces analyzer (its
+    ``eyeLeft``/``eyeRight`` are the eye centres), so SFace and FER can run on dlib's
+    detections as well as YuNet's.
+    """
+    at = {lm.type: lm.point for lm in landmarks}
+    missing = [t for t in FIVE_POINT_TYPES if t not in at]
+    if missing:
+        raise ValueError(f"the face lacks the landmarks {missing} needed for alignment")
+    return tuple(at[t] for t in FIVE_POINT_TYPES)

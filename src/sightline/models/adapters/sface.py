@@ -39,6 +39,8 @@ class SFaceEmbedder:
         import cv2
 
         self.path = path
+        #: Names the model (and, for SFace, the vector space): name and checksum prefix.
+        self.version = path.name
         try:
             self._recognizer = cv2.FaceRecognizerSF.create(str(path), "")
         except cv2.error as e:
@@ -47,7 +49,9 @@ class SFaceEmbedder:
 
     @classmethod
     def from_installed(cls, model: InstalledModel) -> SFaceEmbedder:
-        return cls(model.path)
+        made = cls(model.path)
+        made.version = f"{model.name}:{model.sha256[:12]}"
+        return made
 
     def align(self, image: Image, points: Sequence[Point]) -> NDArray[np.uint8]:
         """The 112x112 BGR crop SFace reads; ``points`` in the full-resolution frame."""

@@ -35,6 +35,8 @@ class YunetDetector:
         import cv2
 
         self.path = path
+        #: Names the model (and, for SFace, the vector space): name and checksum prefix.
+        self.version = path.name
         self.max_side = max_side
         try:
             self._detector = cv2.FaceDetectorYN.create(
@@ -46,7 +48,9 @@ class YunetDetector:
 
     @classmethod
     def from_installed(cls, model: InstalledModel) -> YunetDetector:
-        return cls(model.path)
+        made = cls(model.path)
+        made.version = f"{model.name}:{model.sha256[:12]}"
+        return made
 
     def detect(self, image: Image) -> list[FaceDetection]:
         """Faces in ``image``; boxes and landmarks in its full-resolution frame."""
