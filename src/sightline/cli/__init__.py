@@ -12,8 +12,12 @@ from typing import Annotated, Optional
 import typer
 
 from sightline.cli import analyze as analyze_cmd
+from sightline.cli import backfill as backfill_cmd
 from sightline.cli import models as models_cmd
 from sightline.cli import serve as serve_cmd
+from sightline.cli import status as status_cmd
+from sightline.cli import tasks as tasks_cmd
+from sightline.cli import worker as worker_cmd
 from sightline.cli.context import CliState
 
 app = typer.Typer(
@@ -42,6 +46,10 @@ def _root(
 app.command("serve")(serve_cmd.serve)
 app.command("analyze")(analyze_cmd.analyze)
 app.add_typer(models_cmd.app, name="models")
+app.command("worker")(worker_cmd.worker)
+app.command("status")(status_cmd.status)
+app.command("backfill")(backfill_cmd.backfill)
+app.add_typer(tasks_cmd.app, name="tasks")
 
 
 def main() -> None:

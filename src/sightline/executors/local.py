@@ -73,6 +73,7 @@ def _process_main(settings: Settings, kinds: list[str]) -> None:
         level=logging.INFO,
         format=f"%(asctime)s worker[{os.getpid()}] %(levelname)s %(name)s: %(message)s",
     )
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     run_worker(settings, kinds)
 
 

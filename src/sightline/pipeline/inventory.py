@@ -1,0 +1,151 @@
+"""Reading inventories: the reference pipeline's CSV and S3 Inventory reports.
+
+- **Reference CSV**: rows ``bucketName,objectName`` (an optional header row with those
+  names is skipped). Keys are taken as written.
+- **S3 Inventory**: a ``manifest.json`` whose ``fileSchema`` names the columns and whose
+  ``files`` list the (gzip) CSV data files, found beside the manifest (by their key's
+  path or base name). Keys in these files are URL-encoded (``+`` for a space). When the
+  report carries ``Size``, ``ETag`` and ``LastModifiedDate`` the row's version is known
+  without reading the object; delete markers and non-latest versions are skipped.
+
+Rows come out numbered (1-based line numbers across the whole inventory, so a
+backfill can resume after the last row it recorded) with either the object's
+reference or the reason the row is malformed.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import gzip
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+from urllib.parse import unquote_plus
+
+from sightline.errors import InvalidKeyError, InvalidManifestError
+from sightline.storage.base import ObjectInfo, check_bucket, check_key
+
+
+@dataclass(frozen=True)
+class InventoryRow:
+    line: int
+    bucket: str = ""
+    key: str = ""
+    info: ObjectInfo | None = None  # the object's facts, when the inventory has them
+    error: str | None = None  # why the row is malformed
+    skip: bool = False  # a delete marker or an old version: nothing to do
+
+
+def read_inventory(path: Path) -> Iterator[InventoryRow]:
+    """Rows of the inventory at ``path`` (a CSV file or an S3 Inventory manifest)."""
+    if path.name.endswith(".json"):
+        yield from _manifest_rows(path)
+        return
+    with _open_text(path) as fh:
+        yield from _reference_rows(fh)
+
+
+def count_rows(path: Path) -> int | None:
+    """The number of data rows, for a progress bar (None when costly to know)."""
+    if path.name.endswith(".json"):
+        return None
+    with open(path, "rb") as fh:
+        return sum(1 for _ in fh)
+
+
+def _open_text(path: Path) -> IO[str]:
+    if path.name.endswith(".gz"):
+        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", newline="")
+    return open(path, encoding="utf-8", newline="")
+
+
+def _reference_rows(fh: IO[str]) -> Iterator[InventoryRow]:
+    for n, cells in enumerate(csv.reader(fh), 1):
+        if n == 1 and [c.strip().lower() for c in cells[:2]] == ["bucketname", "objectname"]:
+            continue
+        if not cells or all(not c.strip() for c in cells):
+            continue
+        if len(cells) != 2:
+            yield InventoryRow(
+                n, error=f"expected 2 columns (bucketName,objectName), got {len(cells)}"
+            )
+            continue
+        yield _checked(n, cells[0].strip(), cells[1])
+
+
+def _checked(line: int, bucket: str, key: str, info: ObjectInfo | None = None) -> InventoryRow:
+    try:
+        check_bucket(bucket)
+        check_key(key)
+    except InvalidKeyError as exc:
+        return InventoryRow(line, bucket, key, error=exc.message)
+    return InventoryRow(line, bucket, key, info)
+
+
+def _manifest_rows(manifest: Path) -> Iterator[InventoryRow]:
+    try:
+        doc: dict[str, Any] = json.loads(manifest.read_text(encoding="utf-8"))
+        schema = [c.strip() for c in str(doc["fileSchema"]).split(",")]
+        files = [str(f["key"]) for f in doc["files"]]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise InvalidManifestError(
+            f"{manifest} is not an S3 Inventory manifest (fileSchema and files): {exc}"
+        ) from exc
+    if str(doc.get("fileFormat", "CSV")).upper() != "CSV":
+        raise InvalidManifestError(
+            f"{manifest}: only CSV inventories are supported, not {doc.get('fileFormat')}."
+        )
+    if "Bucket" not in schema or "Key" not in schema:
+        raise InvalidManifestError(f"{manifest}: fileSchema lacks Bucket or Key: {schema}")
+    col = {name: i for i, name in enumerate(schema)}
+    line = 0
+    for key in files:
+        data = _data_file(manifest, key)
+        with _open_text(data) as fh:
+            for cells in csv.reader(fh):
+                line += 1
+                if len(cells) != len(schema):
+                    yield InventoryRow(
+                        line,
+                        error=f"expected {len(schema)} columns ({data.name}), got {len(cells)}",
+                    )
+                    continue
+                yield _inventory_row(line, cells, col)
+
+
+def _data_file(manifest: Path, key: str) -> Path:
+    for candidate in (manifest.parent / key, manifest.parent / Path(key).name):
+        if candidate.is_file():
+            return candidate
+    raise InvalidManifestError(
+        f"The inventory data file {key!r} named by {manifest} is not beside it."
+    )
+
+
+def _inventory_row(line: int, cells: list[str], col: dict[str, int]) -> InventoryRow:
+    def cell(name: str) -> str:
+        i = col.get(name)
+        return cells[i].strip() if i is not None else ""
+
+    bucket = cell("Bucket")
+    key = unquote_plus(cells[col["Key"]])
+    if cell("IsDeleteMarker").lower() == "true" or cell("IsLatest").lower() == "false":
+        return InventoryRow(line, bucket, key, skip=True)
+    info = None
+    size, etag, modified = cell("Size"), cell("ETag"), cell("LastModifiedDate")
+    if size and etag:
+        try:
+            mtime = dt.datetime.fromisoformat(modified.replace("Z", "+00:00")).timestamp()
+        except ValueError:
+            mtime = 0.0
+        try:
+            info = ObjectInfo(
+                bucket, key, int(size), etag.strip('"'), mtime, cell("VersionId") or None
+            )
+        except ValueError:
+            return InventoryRow(line, bucket, key, error=f"Size {size!r} is not a number")
+    return _checked(line, bucket, key, info)
