@@ -118,11 +118,16 @@ def _manifest_rows(manifest: Path) -> Iterator[InventoryRow]:
 
 
 def _data_file(manifest: Path, key: str) -> Path:
-    for candidate in (manifest.parent / key, manifest.parent / Path(key).name):
+    # S3 writes <prefix>/<bucket>/<config>/<date>/manifest.json and the data files under
+    # <prefix>/<bucket>/<config>/data/; a downloaded copy keeps that shape, or flattens it.
+    name = Path(key).name
+    here = manifest.parent
+    for candidate in (here / key, here / name, here / "data" / name, here.parent / "data" / name):
         if candidate.is_file():
             return candidate
     raise InvalidManifestError(
-        f"The inventory data file {key!r} named by {manifest} is not beside it."
+        f"The inventory data file {key!r} named by {manifest} was not found beside it "
+        f"(as {name} or data/{name})."
     )
 
 

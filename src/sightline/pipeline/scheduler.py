@@ -73,7 +73,11 @@ class Scheduler:
                 log.exception("scheduled job %s failed", entry.name)
             self.runs[entry.name] = self.runs.get(entry.name, 0) + 1
             ran.append(entry.name)
-            entry.due = max(entry.next_due(entry.due), self.clock())
+            # Missed runs are not made up: the next one is the first after now.
+            now = self.clock()
+            entry.due = entry.next_due(entry.due)
+            if entry.due <= now:
+                entry.due = entry.next_due(now)
             with self._lock:
                 heapq.heappush(self._heap, entry)
 
