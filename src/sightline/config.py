@@ -68,6 +68,38 @@ class FaceDetectionSettings(Section):
     min_score: float = 0.3
 
 
+class TextSettings(Section):
+    """OCR (RapidOCR's PP-OCRv4 models): working sizes and thresholds.
+
+    Detection runs on a rescaled copy of the image: small images are upscaled until
+    their shorter side reaches ``det_min_side`` (the size PP-OCR's detector is tuned
+    for; small text is otherwise missed), large ones are shrunk to ``det_max_pixels``.
+    Recognition always reads each line from the decoded image, warped to the
+    recogniser's 48-pixel height. Measurements are in docs/decisions.md.
+    """
+
+    det_min_side: int = Field(736, ge=32, description="Upscale for detection up to this short side")
+    det_max_upscale: float = Field(4.5, ge=1.0, description="Largest detection upscale factor")
+    det_max_pixels: int = Field(
+        2_000_000, ge=65_536, description="Detection input pixel budget (cost grows with it)"
+    )
+    det_pixel_threshold: float = Field(0.2, gt=0, lt=1, description="Text-probability map cut")
+    det_box_threshold: float = Field(0.3, gt=0, lt=1, description="Mean probability for a box")
+    min_line_confidence: float = Field(
+        0.5, ge=0, le=1, description="Lines read with less confidence are dropped"
+    )
+    angle_classifier: bool = Field(True, description="Detect and turn upside-down lines")
+
+
+class PersonDetectionSettings(Section):
+    """OpenCV HOG people detection (the Dalal-Triggs pedestrian SVM)."""
+
+    # SVM margin below which a window is not a person; confidence is mapped from it.
+    min_score: float = 0.3
+    # Image pyramid step: 1.05 finds people HOG misses at 1.1, at about twice the cost.
+    scale: float = Field(1.05, gt=1.0, le=1.5)
+
+
 class ServerSettings(Section):
     host: str = "127.0.0.1"
     port: int = 8400
@@ -222,6 +254,39 @@ class PipelineSettings(Section):
         return self.heartbeat_seconds or self.lease_seconds / 3
 
 
+class ApiSettings(Section):
+    """The Rekognition-compatible and native REST APIs: authentication and limits."""
+
+    auth: bool = Field(
+        True,
+        description="Verify SigV4 signatures and bearer tokens; false only for local development",
+    )
+    encryption_key: SecretStr | None = Field(
+        None,
+        description="Fernet key encrypting stored access-key secrets; "
+        "default: generated once into data_dir/secret.key (mode 0600)",
+    )
+    clock_skew_seconds: int = Field(
+        900, ge=1, description="Largest accepted difference between X-Amz-Date and our clock"
+    )
+    key_cache_seconds: float = Field(
+        2.0, ge=0, description="How long a looked-up access key is reused before re-reading it"
+    )
+    rate_per_key: float = Field(
+        50.0, ge=0, description="Sustained requests per second per access key; 0: unlimited"
+    )
+    rate_burst: int = Field(100, ge=1, description="Requests a key may send at once")
+    max_pending: int = Field(
+        256, ge=1, description="Requests waiting for an analysis thread before ThrottlingException"
+    )
+    max_images_per_request: int = Field(
+        32, ge=1, description="Files accepted in one multipart upload"
+    )
+    max_upload_bytes: int = Field(
+        2 * 1024**3, ge=1, description="Largest single uploaded file, streamed to storage"
+    )
+
+
 class Settings(BaseSettings):
     """The root of the configuration tree."""
 
@@ -239,9 +304,12 @@ class Settings(BaseSettings):
     limits: ImageLimits = ImageLimits()
     models: ModelSettings = ModelSettings()
     face_detection: FaceDetectionSettings = FaceDetectionSettings()
+    text: TextSettings = TextSettings()
+    person_detection: PersonDetectionSettings = PersonDetectionSettings()
     server: ServerSettings = ServerSettings()
     storage: StorageSettings = StorageSettings()
     pipeline: PipelineSettings = PipelineSettings()
+    api: ApiSettings = ApiSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -15,6 +15,9 @@
     │   ├── InvalidManifestError          a custom-labels manifest is malformed
     │   ├── InvalidKeyError               an object key tries to escape its bucket
     │   ├── VideoTooLargeError
+    │   ├── RequestTooLargeError          the request body is over the server's limit
+    │   ├── SerializationError            the body is not the JSON the protocol expects
+    │   ├── UnknownOperationError         X-Amz-Target names no operation we serve
     │   └── IdempotentParameterMismatchError
     ├── ResourceError
     │   ├── ResourceNotFoundError
@@ -29,11 +32,13 @@
     ├── AuthError
     │   ├── MissingAuthenticationError    unsigned request
     │   ├── UnrecognizedClientError       unknown access key
-    │   ├── InvalidSignatureError         wrong secret, stale date, bad header
+    │   ├── InvalidSignatureError         wrong secret, stale date, body hash mismatch
+    │   ├── IncompleteSignatureError      the Authorization header is malformed
     │   └── AccessDeniedError             the key may not call the operation
     ├── ModelError                        a model is missing, corrupt or failed to run
     │   ├── ModelNotInstalledError
-    │   └── ModelIntegrityError           checksum or size mismatch on pull
+    │   ├── ModelIntegrityError           checksum or size mismatch on pull
+    │   └── ModelDownloadError            no URL of a catalog entry could be downloaded
     ├── UnsupportedError                  a feature Sightline does not offer (celebrities)
     ├── StorageError                      the object store failed (retryable)
     └── InternalError
@@ -110,6 +115,18 @@ class VideoTooLargeError(InvalidInputError):
     """The video is larger than the configured limits."""
 
 
+class RequestTooLargeError(InvalidInputError):
+    """The request body is larger than the server accepts."""
+
+
+class SerializationError(InvalidInputError):
+    """The request body could not be parsed as JSON."""
+
+
+class UnknownOperationError(InvalidInputError):
+    """The operation named by X-Amz-Target is not offered by this server."""
+
+
 class IdempotentParameterMismatchError(InvalidInputError):
     """A request with the same client token but different parameters was already made."""
 
@@ -170,6 +187,10 @@ class InvalidSignatureError(AuthError):
     """The request signature does not match the one computed from the secret key."""
 
 
+class IncompleteSignatureError(AuthError):
+    """The Authorization header is not a complete AWS Signature Version 4 header."""
+
+
 class AccessDeniedError(AuthError):
     """The access key is not allowed to perform this operation."""
 
@@ -184,6 +205,10 @@ class ModelNotInstalledError(ModelError):
 
 class ModelIntegrityError(ModelError):
     """The model file does not match its expected checksum or size."""
+
+
+class ModelDownloadError(ModelError):
+    """The model could not be downloaded; run the pull again to resume."""
 
 
 class UnsupportedError(SightlineError):
@@ -226,6 +251,11 @@ WIRE_ERRORS: dict[type[SightlineError], WireError] = {
     InvalidKeyError: WireError("InvalidParameterException", 400),
     VideoTooLargeError: WireError("VideoTooLargeException", 400),
     IdempotentParameterMismatchError: WireError("IdempotentParameterMismatchException", 400),
+    # A body over the server's limit is, for every Rekognition operation, an image too
+    # large; 413 tells HTTP clients and proxies not to retry it unchanged.
+    RequestTooLargeError: WireError("ImageTooLargeException", 413),
+    SerializationError: WireError("SerializationException", 400),
+    UnknownOperationError: WireError("UnknownOperationException", 400),
     ResourceError: WireError("ResourceNotFoundException", 400),
     ResourceNotFoundError: WireError("ResourceNotFoundException", 400),
     ResourceAlreadyExistsError: WireError("ResourceAlreadyExistsException", 400),
@@ -240,11 +270,13 @@ WIRE_ERRORS: dict[type[SightlineError], WireError] = {
     MissingAuthenticationError: WireError("MissingAuthenticationTokenException", 403),
     UnrecognizedClientError: WireError("UnrecognizedClientException", 403),
     InvalidSignatureError: WireError("InvalidSignatureException", 403),
+    IncompleteSignatureError: WireError("IncompleteSignatureException", 400),
     AccessDeniedError: WireError("AccessDeniedException", 400),
     ModelError: WireError("InternalServerError", 500),
     # A model the operator has not installed is a state of this server, not a bug.
     ModelNotInstalledError: WireError("ResourceNotReadyException", 400),
     ModelIntegrityError: WireError("InternalServerError", 500),
+    ModelDownloadError: WireError("InternalServerError", 500),
     UnsupportedError: WireError("InvalidParameterException", 400),
     StorageError: WireError("InternalServerError", 500),
     WorkerLostError: WireError("InternalServerError", 500),

@@ -13,10 +13,12 @@ import typer
 
 from sightline.cli import analyze as analyze_cmd
 from sightline.cli import backfill as backfill_cmd
+from sightline.cli import keys as keys_cmd
 from sightline.cli import models as models_cmd
 from sightline.cli import serve as serve_cmd
 from sightline.cli import status as status_cmd
 from sightline.cli import tasks as tasks_cmd
+from sightline.cli import tokens as tokens_cmd
 from sightline.cli import worker as worker_cmd
 from sightline.cli.context import CliState
 
@@ -50,6 +52,8 @@ app.command("worker")(worker_cmd.worker)
 app.command("status")(status_cmd.status)
 app.command("backfill")(backfill_cmd.backfill)
 app.add_typer(tasks_cmd.app, name="tasks")
+app.add_typer(keys_cmd.app, name="keys")
+app.add_typer(tokens_cmd.app, name="tokens")
 
 
 def main() -> None:

@@ -144,7 +144,10 @@ class AnalyzerSet:
             ) from exc
         files: dict[str, bytes] = {}
         if name == "thumbnail" or self.spec(name).analyzer == "thumbnail":
-            sizes = list(getattr(analyzer, "sizes", ()))
+            config = getattr(analyzer, "config", None)
+            sizes: list[int] = list(
+                getattr(config, "sizes", None) or getattr(analyzer, "sizes", None) or ()
+            )
             names = documents.thumbnail_file_names(result, sizes)
             files = {n: t.data for n, t in zip(names, result.thumbnails, strict=True)}
             return documents.analysis_document(

@@ -1,1 +1,24 @@
+"""The native REST API under ``/api/v1`` (OpenAPI at ``/docs``), bearer-authenticated."""
 
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from fastapi import APIRouter, Depends
+
+from sightline.api.rekognition.context import Handler
+from sightline.api.rest.models import ERROR_RESPONSES
+from sightline.api.rest.security import bearer_auth
+from sightline.api.rest.status import status_router
+from sightline.api.services import ApiServices
+
+PREFIX = "/api/v1"
+
+
+def rest_router(services: ApiServices, operations: Mapping[str, Handler]) -> APIRouter:
+    """Every REST route, each behind the bearer-token check."""
+    router = APIRouter(
+        prefix=PREFIX, dependencies=[Depends(bearer_auth(services))], responses=ERROR_RESPONSES
+    )
+    router.include_router(status_router(services, operations))
+    return router

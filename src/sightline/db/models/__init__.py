@@ -1,4 +1,5 @@
 """Every table, imported so that ``Base.metadata`` is complete (one module per area)."""
 
+from sightline.db.models import auth as auth
 from sightline.db.models import pipeline as pipeline
 from sightline.db.models import system as system
