@@ -53,6 +53,11 @@ class AnalyzerSet:
         self.table = analysis_table(settings.pipeline)
         self._custom: dict[str, Any] = {}
         self._versions: dict[str, str] = {}
+        self._overrides: dict[str, Any] = {}
+
+    def override(self, name: str, analyzer: Any) -> None:
+        """Run ``analyzer`` (an already built instance) for analysis ``name``."""
+        self._overrides[name] = analyzer
 
     def spec(self, name: str) -> AnalysisSettings:
         found = self.table.get(name)
@@ -69,6 +74,8 @@ class AnalyzerSet:
         return _import(target, name)
 
     def analyzer(self, name: str) -> Any:
+        if name in self._overrides:
+            return self._overrides[name]
         target = self.spec(name).analyzer
         if ":" not in target:
             self.analyzer_class(name)  # a clear error when the module is not installed
@@ -105,7 +112,7 @@ class AnalyzerSet:
             spec = self.spec(name)
             analyzer = self.analyzer(name)
             result = analyzer.analyze(image, spec.options)
-            document, files = self._document(analyzer, name, result, image.info, spec.options)
+            document, files = self.document(analyzer, name, result, image.info, spec.options)
             outputs.append(
                 AnalysisOutput(
                     analysis=name,
@@ -128,9 +135,14 @@ class AnalyzerSet:
             self._versions[name] = found
         return found
 
-    def _document(
+    def document(
         self, analyzer: Any, name: str, result: Any, info: ImageInfo, options: Mapping[str, Any]
     ) -> tuple[dict[str, Any], dict[str, bytes]]:
+        """The JSON document of one result, and extra files to write beside it.
+
+        An analyzer's own ``document(result, info, options)`` wins; built-ins use
+        ``sightline.api.documents`` (Rekognition responses, metadata, thumbnails).
+        """
         own = getattr(analyzer, "document", None)
         if callable(own):
             document: dict[str, Any] = own(result, info, options)

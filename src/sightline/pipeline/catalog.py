@@ -11,16 +11,17 @@ transaction, so a crash never leaves an item without work or work without an ite
 from __future__ import annotations
 
 import datetime as dt
-import uuid
+import secrets
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy import Connection, Engine, Table, func, or_, select, tuple_, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from sightline.db import tx
 from sightline.db.base import utcnow
+from sightline.db.bulk import insert_ignore
 from sightline.db.models.pipeline import Item, ItemStatus
 from sightline.errors import SightlineError
 from sightline.pipeline.queue import NewTask, TaskStore
@@ -29,6 +30,15 @@ from sightline.storage.base import ObjectInfo
 
 I = cast(Table, Item.__table__)  # noqa: E741 (the items table, as T is the tasks table)
 _CHUNK = 1000
+
+
+def new_item_id() -> str:
+    """32 hex digits: milliseconds since the epoch, then 80 random bits (UUIDv7's idea).
+
+    Ids sort by creation time, so a page of items by id is a page in arrival order and
+    bulk inserts append to the primary-key index instead of scattering across it.
+    """
+    return f"{time.time_ns() // 1_000_000:012x}{secrets.token_hex(10)}"
 
 
 def version_of(info: ObjectInfo) -> str:
@@ -130,7 +140,7 @@ class Catalog:
             routes[ident] = route
             rejected = route.rejected
             rows[ident] = {
-                "id": uuid.uuid4().hex,
+                "id": new_item_id(),
                 "bucket": info.bucket,
                 "key": info.key,
                 "version": ident[2],
@@ -151,14 +161,13 @@ class Catalog:
                 "updated_at": now,
                 "finished_at": now if rejected else None,
             }
-        insert = (postgresql if self._pg else sqlite).insert(I)
         with tx.write(self.engine) as conn:
+            insert_ignore(conn, I, list(rows.values()))
+            # Our ids are fresh and unique: the rows holding them are the ones we inserted.
+            mine = {row["id"]: ident for ident, row in rows.items()}
             created = {
-                (r.bucket, r.key, r.version)
-                for r in conn.execute(
-                    insert.on_conflict_do_nothing().returning(I.c.bucket, I.c.key, I.c.version),
-                    list(rows.values()),
-                )
+                mine[i]
+                for i in conn.execute(select(I.c.id).where(I.c.id.in_(list(mine)))).scalars()
             }
             known = self._existing_ids(conn, [i for i in rows if i not in created])
             self._refresh_mtimes(conn, objects, known)
@@ -172,7 +181,7 @@ class Catalog:
                 for ident in rows
                 if ident in created and routes[ident].ok
             ]
-            self.tasks.enqueue_many(tasks, conn=conn)
+            self.tasks.enqueue_many(tasks, conn=conn, ids=False)
         out = []
         reported: set[tuple[str, str, str]] = set()
         for obj in objects:
