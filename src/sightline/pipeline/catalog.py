@@ -211,30 +211,27 @@ class Catalog:
 
     def _existing_ids(
         self, conn: Connection, idents: list[tuple[str, str, str]]
-    ) -> dict[tuple[str, str, str], tuple[str, str]]:
+    ) -> dict[tuple[str, str, str], tuple[str, str, float]]:
+        """(id, status, mtime) of the known items among ``idents``."""
         if not idents:
             return {}
-        q = select(I.c.bucket, I.c.key, I.c.version, I.c.id, I.c.status).where(
+        q = select(I.c.bucket, I.c.key, I.c.version, I.c.id, I.c.status, I.c.mtime).where(
             tuple_(I.c.bucket, I.c.key, I.c.version).in_(idents)
         )
-        return {(r.bucket, r.key, r.version): (r.id, r.status) for r in conn.execute(q)}
+        return {(r.bucket, r.key, r.version): (r.id, r.status, r.mtime) for r in conn.execute(q)}
 
     def _refresh_mtimes(
         self,
         conn: Connection,
         objects: Sequence[Discovered],
-        known: dict[tuple[str, str, str], tuple[str, str]],
+        known: dict[tuple[str, str, str], tuple[str, str, float]],
     ) -> None:
         # An unchanged object saved again has a new mtime; remember it, so the next scan
         # recognises the file by size and mtime without reading it.
         for obj in objects:
             found = known.get((obj.info.bucket, obj.info.key, version_of(obj.info)))
-            if found is not None:
-                conn.execute(
-                    update(I)
-                    .where(I.c.id == found[0], I.c.mtime != obj.info.mtime)
-                    .values(mtime=obj.info.mtime)
-                )
+            if found is not None and found[2] != obj.info.mtime:
+                conn.execute(update(I).where(I.c.id == found[0]).values(mtime=obj.info.mtime))
 
     def unchanged(self, infos: Sequence[ObjectInfo]) -> set[tuple[str, str]]:
         """``(bucket, key)`` of the listed objects whose size and mtime match a known

@@ -56,7 +56,7 @@ class ImageStage:
     def run(self, task: ClaimedTask, owner: str) -> str:
         p = task.payload
         item_id = str(p["item"])
-        with tx.write(self.rt.engine) as conn:
+        with tx.write(self.rt.engine, durable=False) as conn:
             Catalog.start(conn, item_id, task.attempts)
         try:
             return self._process(task, owner)
@@ -95,7 +95,7 @@ class ImageStage:
         data = self.rt.store.get(bucket, key)
         _, outputs = self.analyzers.run(data, analyses)
         stored = self.writer.write(item_id, key, outputs)
-        with tx.write(self.rt.engine) as conn:
+        with tx.write(self.rt.engine, durable=False) as conn:
             self.writer.record(conn, item_id, stored)
             Catalog.finish(conn, item_id, ItemStatus.SUCCEEDED, media_type=media_type)
             self.rt.tasks.complete(owner, [task.id], conn=conn)
@@ -104,13 +104,13 @@ class ImageStage:
     def _settle(
         self, task: ClaimedTask, owner: str, status: ItemStatus, error: SightlineError
     ) -> None:
-        with tx.write(self.rt.engine) as conn:
+        with tx.write(self.rt.engine, durable=False) as conn:
             Catalog.finish(conn, str(task.payload["item"]), status, error)
             self.rt.tasks.complete(owner, [task.id], conn=conn)
 
     def _retry(self, task: ClaimedTask, owner: str, error: SightlineError) -> str:
         item_id = str(task.payload["item"])
-        with tx.write(self.rt.engine) as conn:
+        with tx.write(self.rt.engine, durable=False) as conn:
             state = self.rt.tasks.fail(
                 owner,
                 task.id,
@@ -129,7 +129,7 @@ class ImageStage:
         p = task.payload
         item_id = str(p["item"])
         payload = dict(p, media_type=media_type)
-        with tx.write(self.rt.engine) as conn:
+        with tx.write(self.rt.engine, durable=False) as conn:
             conn.execute(
                 update(I)
                 .where(I.c.id == item_id)

@@ -204,7 +204,7 @@ class TaskStore:
         self._maybe_sweep(now)
         claimed: list[ClaimedTask] = []
         wait: float | None = None
-        with tx.write(self.engine) as conn:
+        with tx.write(self.engine, durable=False) as conn:
             limits = {
                 r.kind: r
                 for r in conn.execute(
@@ -284,7 +284,7 @@ class TaskStore:
         if not wanted:
             return set()
         now = self.clock()
-        with tx.write(self.engine) as conn:
+        with tx.write(self.engine, durable=False) as conn:
             rows = conn.execute(
                 update(T)
                 .where(T.c.id.in_(wanted), T.c.lease_owner == owner, T.c.state == RUNNING)
@@ -299,7 +299,7 @@ class TaskStore:
         if not wanted:
             return 0
         if conn is None:
-            with tx.write(self.engine) as own:
+            with tx.write(self.engine, durable=False) as own:
                 return self.complete(owner, wanted, conn=own)
         now = self.clock()
         result = conn.execute(
