@@ -1,6 +1,7 @@
 """The sync image stage: one object in, its analyses stored, its item settled.
 
-For each ``image`` task: mark the item IN_PROGRESS (recording the attempt), sniff the
+For each ``image`` task: mark the item IN_PROGRESS (recording the attempt; once per
+claimed batch), sniff the
 bytes if no source did (a video is handed to the video workflow, anything else that is
 not an image is REJECTED), read the object, decode it once, run the analyses, write the
 documents to the output bucket, then - in one transaction - store the results, mark
@@ -53,11 +54,16 @@ class ImageStage:
         self.writer = OutputWriter(runtime.store, runtime.settings.pipeline)
         self.limits = runtime.settings.limits
 
-    def run(self, task: ClaimedTask, owner: str) -> str:
-        p = task.payload
-        item_id = str(p["item"])
+    def begin(self, tasks: list[ClaimedTask]) -> None:
+        """Mark the items of a freshly claimed batch IN_PROGRESS, with their attempt
+        numbers, in one transaction (a worker holds them from now on)."""
         with tx.write(self.rt.engine, durable=False) as conn:
-            Catalog.start(conn, item_id, task.attempts)
+            for task in tasks:
+                Catalog.start(conn, str(task.payload["item"]), task.attempts)
+
+    def run(self, task: ClaimedTask, owner: str) -> str:
+        """Process one task; :meth:`begin` has marked its item IN_PROGRESS."""
+        item_id = str(task.payload["item"])
         try:
             return self._process(task, owner)
         except PERMANENT as exc:

@@ -27,6 +27,9 @@ STAGES: dict[str, str] = {
 
 
 class Stage(Protocol):
+    """``begin(tasks)``, when a stage has it, is called once per claimed batch (of its
+    kind) before any of them runs, so it can record the claim in one transaction."""
+
     kind: str
 
     def run(self, task: ClaimedTask, owner: str) -> str:

@@ -181,6 +181,13 @@ class WorkerLoop:
     def _run_batch(self, batch: list[ClaimedTask]) -> None:
         with self._lock:
             self._held = {t.id for t in batch}
+        for kind in sorted({t.kind for t in batch}):
+            begin = getattr(self.stages[kind], "begin", None)
+            if callable(begin):
+                try:
+                    begin([t for t in batch if t.kind == kind])
+                except Exception:  # bookkeeping only: the tasks still run
+                    log.exception("recording the start of a %s batch failed", kind)
         for n, task in enumerate(batch):
             if self._stop.is_set():
                 rest = [t.id for t in batch[n:]]
