@@ -2,8 +2,8 @@
 
 Most images here run the ``probe`` analysis (a small real analyzer from
 ``tests/pipeline/probe_analyzer.py``, routed by a configured rule for ``bulk/``), so the
-tests measure the pipeline rather than the models; ``test_folder_convention`` sends
-images through the built-in analyzers by the reference folder convention.
+tests measure the pipeline rather than the models; a few go through the built-in
+analyzers by the reference folder convention (``faces/``, ``text/``, ``moderation/``).
 """
 
 from __future__ import annotations
@@ -32,6 +32,8 @@ from sightline.pipeline.outputs import response_key
 from sightline.pipeline.queue import T
 from sightline.runtime import Runtime
 from sightline.storage import ObjectStore
+from tests.botocore_shapes import assert_valid_output
+from tests.conftest import sample_bytes
 from tests.pipeline.images import distinct_jpeg
 from tests.pipeline.live import serve
 from tests.pipeline.probe_analyzer import probe_settings
@@ -72,36 +74,72 @@ def counts(rt: Runtime) -> dict[str, int]:
     return rt.catalog.counts()
 
 
-def assert_outputs(rt: Runtime, expected: int) -> None:
-    """Every item SUCCEEDED with its response.json where the reference puts it, once."""
-    items = rt.catalog.items(limit=expected + 10)
+def assert_outputs(rt: Runtime, expected: int, prefix: str = "bulk/") -> None:
+    """Every item under ``prefix`` SUCCEEDED with its response.json where the reference
+    puts it, written once."""
+    items = rt.catalog.items(prefix=prefix, limit=expected + 10)
     assert len(items) == expected
     for item in items:
         assert item.status == "SUCCEEDED", (item.key, item.error, item.reason)
         key = response_key("sync/", item.key, item.id)
         doc = json.loads(rt.store.get("output", key))
         assert doc["Width"] == 96
-    written = [o.key for o in rt.store.list("output", "sync/") if o.key.endswith("response.json")]
+    written = [
+        o.key for o in rt.store.list("output", "sync/" + prefix) if o.key.endswith("response.json")
+    ]
     assert len(written) == expected == len(set(written))
+
+
+# The reference convention: the first folder names the API. Each real analyzer here.
+CONVENTION = {
+    "faces/astronaut.png": ("astronaut.png", "DetectFaces"),
+    "text/page.png": ("page.png", "DetectText"),
+    "moderation/coffee.png": ("coffee.png", "DetectModerationLabels"),
+}
 
 
 def test_300_images_dropped_while_serving(tmp_path: Path, database_url: str) -> None:
     settings = make_settings(tmp_path, database_url)
-    folder = settings.data_dir / "storage" / "content" / "bulk"
+    content = settings.data_dir / "storage" / "content"
+    folder = content / "bulk"
     folder.mkdir(parents=True)
+    bulk = 300 - len(CONVENTION)
     # Saved while Sightline was stopped: the startup scan finds them.
     for i in range(20):
         (folder / f"early-{i:03}.jpg").write_bytes(distinct_jpeg(i))
     with EmbeddedSystem(settings) as system:
         rt = system.runtime
+        for key, (sample, _) in CONVENTION.items():
+            (content / key).parent.mkdir(exist_ok=True)
+            (content / key).write_bytes(sample_bytes(sample))
+        (content / "celebrities").mkdir()
+        (content / "celebrities" / "star.png").write_bytes(sample_bytes("astronaut.png"))
         # Saved while serving, by plain writes (not atomic): the quiet period waits.
-        for i in range(20, 300):
+        for i in range(20, bulk):
             sub = folder / f"d{i % 7}"
             sub.mkdir(exist_ok=True)
             (sub / f"img-{i:03}.jpg").write_bytes(distinct_jpeg(i))
-        wait_until(lambda: counts(rt).get("SUCCEEDED", 0) == 300, 180, "300 SUCCEEDED items")
-        assert counts(rt) == {"SUCCEEDED": 300}
-        assert_outputs(rt, 300)
+        wait_until(lambda: counts(rt).get("SUCCEEDED", 0) == 300, 240, "300 SUCCEEDED items")
+        assert counts(rt) == {"SUCCEEDED": 300, "REJECTED": 1}
+        assert_outputs(rt, bulk)
+        for key, (_, operation) in CONVENTION.items():
+            (item,) = rt.catalog.versions("content", key)
+            assert item.analyses == [key.split("/")[0]]
+            doc = json.loads(rt.store.get("output", response_key("sync/", key, item.id)))
+            assert_valid_output(operation, doc)
+        faces = json.loads(
+            rt.store.get(
+                "output",
+                response_key(
+                    "sync/",
+                    "faces/astronaut.png",
+                    rt.catalog.versions("content", "faces/astronaut.png")[0].id,
+                ),
+            )
+        )
+        assert len(faces["FaceDetails"]) == 1
+        (celebrity,) = rt.catalog.versions("content", "celebrities/star.png")
+        assert celebrity.status == "REJECTED" and "not supported" in str(celebrity.reason)
 
         # Saved again unchanged: recognised by content, no new task.
         same = folder / "early-000.jpg"

@@ -147,9 +147,13 @@ class AnalyzerSet:
         if callable(own):
             document: dict[str, Any] = own(result, info, options)
             return document, {}
+        analysis = self.spec(name).analyzer if ":" not in self.spec(name).analyzer else name
         try:
             documents = importlib.import_module("sightline.api.documents")
         except ImportError as exc:
+            shaped = _shape(analysis, result, info, options)
+            if shaped is not None:
+                return shaped, {}
             raise UnsupportedError(
                 f"The {name} analysis has no response shape in this installation "
                 f"(sightline.api.documents: {exc})."
@@ -165,8 +169,29 @@ class AnalyzerSet:
             return documents.analysis_document(
                 "thumbnail", result, info, options, thumbnail_files=names
             ), files
-        analysis = self.spec(name).analyzer if ":" not in self.spec(name).analyzer else name
         return documents.analysis_document(analysis, result, info, options), files
+
+
+def _shape(
+    analysis: str, result: Any, info: ImageInfo, options: Mapping[str, Any]
+) -> dict[str, Any] | None:
+    """The Rekognition response of a faces, text or moderation result, straight from the
+    operation's shape module (used until ``sightline.api.documents`` is installed)."""
+    if analysis == "faces":
+        from sightline.api.rekognition.shapes.faces import detect_faces_response
+
+        return detect_faces_response(result, info, options.get("Attributes"))
+    if analysis == "text":
+        from sightline.api.rekognition.shapes.text import detect_text_response
+
+        return detect_text_response(result, info.width, info.height)
+    if analysis == "moderation":
+        from sightline.api.rekognition.shapes.moderation import (
+            detect_moderation_labels_response,
+        )
+
+        return detect_moderation_labels_response(result)
+    return None
 
 
 def _import(target: str, analysis: str) -> Any:
