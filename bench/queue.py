@@ -121,37 +121,43 @@ def write_inventory(folder: Path, rows: int) -> Path:
     return manifest
 
 
-def backfill_seconds(url: str, manifest: Path, data_dir: Path) -> float:
+def backfill_seconds(url: str, manifest: Path, data_dir: Path) -> tuple[float, float]:
+    """Wall and CPU seconds of a backfill of ``manifest``."""
     settings = Settings(data_dir=data_dir, database_url=url)
     rt = Runtime.open(settings, store=MemoryStore())
     try:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         summary = Backfill(rt, batch_size=5000).run_inventory(manifest)
-        elapsed = time.perf_counter() - started
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
         assert summary.new == summary.rows, summary
-        return elapsed
+        return elapsed, cpu
     finally:
         rt.close()
 
 
-def bare_insert_seconds(url: str, rows: int) -> float:
-    """The floor: the same number of rows into a table with one unique index."""
+def bare_insert_seconds(url: str, rows: int) -> tuple[float, float]:
+    """The floor: as many rows through the driver's executemany, in 5,000-row
+    transactions, into a table keyed like items (a time-ordered text key and one unique
+    index): what SQLite itself costs, with no catalog or queue logic."""
     engine = make_engine(url)
     with engine.begin() as conn:
         conn.execute(text("CREATE TABLE floor (id VARCHAR(32) PRIMARY KEY, k VARCHAR(200))"))
-    started = time.perf_counter()
+        conn.execute(text("CREATE UNIQUE INDEX floor_k ON floor (k)"))
+    started, cpu = time.perf_counter(), time.process_time()
     for start in range(0, rows, 5000):
+        batch = [
+            (f"{start:012x}{i:020x}", f"labels/{i // 1000:04}/img-{i:07}.jpg")
+            for i in range(start, min(rows, start + 5000))
+        ]
         with engine.begin() as conn:
-            conn.execute(
-                text("INSERT INTO floor (id, k) VALUES (:id, :k)"),
-                [
-                    {"id": uuid.uuid4().hex, "k": f"labels/img-{i:07}.jpg"}
-                    for i in range(start, min(rows, start + 5000))
-                ],
-            )
-    elapsed = time.perf_counter() - started
+            conn.exec_driver_sql("INSERT INTO floor (id, k) VALUES (?, ?)", batch)
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     engine.dispose()
-    return elapsed
+    return elapsed, cpu
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "NOT met"
 
 
 def main() -> None:
@@ -162,39 +168,48 @@ def main() -> None:
         sqlite_url = f"sqlite:///{root / 'bench.db'}"
         one = claim_complete(sqlite_url, n // 4, batch=1)
         many = claim_complete(sqlite_url, n, batch=32)
-        print(f"SQLite claim+complete, 1 at a time : {one:8,.0f} tasks/s")
+        print(f"SQLite claim+complete, 1 at a time    : {one:8,.0f} tasks/s")
         print(
-            f"SQLite claim+complete, batches of 32: {many:8,.0f} tasks/s "
-            f"({many / one:.1f}x; goal >= 2,000/s: {'met' if many >= 2000 else 'NOT met'})"
+            f"SQLite claim+complete, batches of 32  : {many:8,.0f} tasks/s "
+            f"({many / one:.1f}x; goal >= 2,000/s: {verdict(many >= 2000)})"
         )
         pg = postgres_database()
         if pg is None:
             print("PostgreSQL: not reachable; skipped")
         else:
             try:
-                pg_one = claim_complete(pg, n // 4, batch=1)
+                pg_one = claim_complete(pg, n // 10, batch=1)
                 pg_many = claim_complete(pg, n, batch=32)
+                pg_big = claim_complete(pg, n, batch=128)
                 pg_par = claim_complete(pg, n, batch=32, threads=4)
+                best = max(pg_many, pg_big, pg_par)
                 print(f"PostgreSQL claim+complete, 1 at a time : {pg_one:8,.0f} tasks/s")
                 print(
                     f"PostgreSQL claim+complete, batches of 32: {pg_many:8,.0f} tasks/s "
                     f"({pg_many / pg_one:.1f}x)"
                 )
+                print(f"PostgreSQL claim+complete, batches of 128: {pg_big:7,.0f} tasks/s")
                 print(
-                    f"PostgreSQL, 4 claimers, batches of 32  : {pg_par:8,.0f} tasks/s "
-                    f"(goal >= 5,000/s batched: {'met' if max(pg_many, pg_par) >= 5000 else 'NOT met'})"
+                    f"PostgreSQL, 4 claimers, batches of 32   : {pg_par:7,.0f} tasks/s "
+                    f"(goal >= 5,000/s batched: {verdict(best >= 5000)})"
                 )
             finally:
                 drop_postgres(pg)
 
         manifest = write_inventory(root / "inventory", rows)
-        floor = bare_insert_seconds(f"sqlite:///{root / 'floor.db'}", rows)
-        seconds = backfill_seconds(f"sqlite:///{root / 'backfill.db'}", manifest, root / "data")
-        print(f"bare insert of {rows:,} rows (SQLite floor)       : {floor:6.1f} s")
+        floor, floor_cpu = bare_insert_seconds(f"sqlite:///{root / 'floor.db'}", rows)
+        seconds, cpu = backfill_seconds(
+            f"sqlite:///{root / 'backfill.db'}", manifest, root / "data"
+        )
+        # CPU seconds are what a busy shared machine cannot inflate; the goal is in wall time.
         print(
-            f"backfill of a {rows:,}-row inventory (SQLite)    : {seconds:6.1f} s "
-            f"({seconds / floor:.1f}x the floor; {rows / seconds:,.0f} rows/s; "
-            f"goal <= 60 s: {'met' if seconds <= 60 else 'NOT met'})"
+            f"bare insert of {rows:,} rows (SQLite floor)    : {floor:6.1f} s wall, "
+            f"{floor_cpu:6.1f} s CPU"
+        )
+        print(
+            f"backfill of a {rows:,}-row inventory (SQLite) : {seconds:6.1f} s wall, "
+            f"{cpu:6.1f} s CPU ({seconds / floor:.1f}x the floor; {rows / seconds:,.0f} rows/s; "
+            f"goal <= 60 s: {verdict(seconds <= 60)})"
         )
 
 
