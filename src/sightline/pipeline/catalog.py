@@ -29,7 +29,7 @@ from sightline.pipeline.router import Route, Router
 from sightline.storage.base import ObjectInfo
 
 I = cast(Table, Item.__table__)  # noqa: E741 (the items table, as T is the tasks table)
-_CHUNK = 1000
+_CHUNK = 5000  # rows per transaction when recording in bulk
 
 
 def new_item_id() -> str:
@@ -163,12 +163,13 @@ class Catalog:
             }
         with tx.write(self.engine) as conn:
             insert_ignore(conn, I, list(rows.values()))
-            # Our ids are fresh and unique: the rows holding them are the ones we inserted.
+            # Our ids are fresh, unique and time-ordered: the rows holding them are the ones
+            # we inserted, and they lie in one key range (others' rows in it are ignored).
             mine = {row["id"]: ident for ident, row in rows.items()}
-            created = {
-                mine[i]
-                for i in conn.execute(select(I.c.id).where(I.c.id.in_(list(mine)))).scalars()
-            }
+            in_range = conn.execute(
+                select(I.c.id).where(I.c.id.between(min(mine), max(mine)))
+            ).scalars()
+            created = {mine[i] for i in in_range if i in mine}
             known = self._existing_ids(conn, [i for i in rows if i not in created])
             self._refresh_mtimes(conn, objects, known)
             tasks = [

@@ -20,7 +20,7 @@ import datetime as dt
 import gzip
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -102,19 +102,20 @@ def _manifest_rows(manifest: Path) -> Iterator[InventoryRow]:
     if "Bucket" not in schema or "Key" not in schema:
         raise InvalidManifestError(f"{manifest}: fileSchema lacks Bucket or Key: {schema}")
     col = {name: i for i, name in enumerate(schema)}
+    parse = _row_parser(col)
+    width = len(schema)
     line = 0
     for key in files:
         data = _data_file(manifest, key)
         with _open_text(data) as fh:
             for cells in csv.reader(fh):
                 line += 1
-                if len(cells) != len(schema):
+                if len(cells) != width:
                     yield InventoryRow(
-                        line,
-                        error=f"expected {len(schema)} columns ({data.name}), got {len(cells)}",
+                        line, error=f"expected {width} columns ({data.name}), got {len(cells)}"
                     )
                     continue
-                yield _inventory_row(line, cells, col)
+                yield parse(line, cells)
 
 
 def _data_file(manifest: Path, key: str) -> Path:
@@ -131,26 +132,37 @@ def _data_file(manifest: Path, key: str) -> Path:
     )
 
 
-def _inventory_row(line: int, cells: list[str], col: dict[str, int]) -> InventoryRow:
-    def cell(name: str) -> str:
-        i = col.get(name)
-        return cells[i].strip() if i is not None else ""
+def _row_parser(col: dict[str, int]) -> Callable[[int, list[str]], InventoryRow]:
+    """A parser for rows of this schema (column positions resolved once, not per row)."""
+    i_bucket, i_key = col["Bucket"], col["Key"]
+    i_size, i_etag, i_modified = col.get("Size"), col.get("ETag"), col.get("LastModifiedDate")
+    i_version, i_latest, i_marker = (
+        col.get("VersionId"),
+        col.get("IsLatest"),
+        col.get("IsDeleteMarker"),
+    )
 
-    bucket = cell("Bucket")
-    key = unquote_plus(cells[col["Key"]])
-    if cell("IsDeleteMarker").lower() == "true" or cell("IsLatest").lower() == "false":
-        return InventoryRow(line, bucket, key, skip=True)
-    info = None
-    size, etag, modified = cell("Size"), cell("ETag"), cell("LastModifiedDate")
-    if size and etag:
-        try:
-            mtime = dt.datetime.fromisoformat(modified.replace("Z", "+00:00")).timestamp()
-        except ValueError:
-            mtime = 0.0
-        try:
-            info = ObjectInfo(
-                bucket, key, int(size), etag.strip('"'), mtime, cell("VersionId") or None
-            )
-        except ValueError:
-            return InventoryRow(line, bucket, key, error=f"Size {size!r} is not a number")
-    return _checked(line, bucket, key, info)
+    def parse(line: int, cells: list[str]) -> InventoryRow:
+        bucket = cells[i_bucket].strip()
+        key = unquote_plus(cells[i_key])
+        if (i_marker is not None and cells[i_marker].strip().lower() == "true") or (
+            i_latest is not None and cells[i_latest].strip().lower() == "false"
+        ):
+            return InventoryRow(line, bucket, key, skip=True)
+        info = None
+        size = cells[i_size].strip() if i_size is not None else ""
+        etag = cells[i_etag].strip() if i_etag is not None else ""
+        if size and etag:
+            modified = cells[i_modified].strip() if i_modified is not None else ""
+            try:
+                mtime = dt.datetime.fromisoformat(modified.replace("Z", "+00:00")).timestamp()
+            except ValueError:
+                mtime = 0.0
+            version = cells[i_version].strip() if i_version is not None else ""
+            try:
+                info = ObjectInfo(bucket, key, int(size), etag.strip('"'), mtime, version or None)
+            except ValueError:
+                return InventoryRow(line, bucket, key, error=f"Size {size!r} is not a number")
+        return _checked(line, bucket, key, info)
+
+    return parse
