@@ -28,6 +28,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from sightline.config import PipelineSettings
 from sightline.db.base import utcnow
+from sightline.db.bulk import insert_ignore
 from sightline.db.models.pipeline import Result
 from sightline.pipeline.analyzer_set import AnalysisOutput
 from sightline.pipeline.delivery import enqueue_records
@@ -123,8 +124,11 @@ class OutputWriter:
             }
             for r in results
         ]
+        if not self.settings.delivery_streams:
+            insert_ignore(conn, R, rows)
+            return
         created = conn.execute(
             insert.on_conflict_do_nothing().returning(R.c.id, R.c.analysis), rows
         ).all()
-        if self.settings.delivery_streams and created:
+        if created:
             enqueue_records(conn, [(int(r.id), r.analysis) for r in created], self.settings)
