@@ -8,6 +8,7 @@ analyzers by the reference folder convention (``faces/``, ``text/``, ``moderatio
 
 from __future__ import annotations
 
+import importlib.util
 import itertools
 import json
 import os
@@ -96,6 +97,10 @@ CONVENTION = {
     "text/page.png": ("page.png", "DetectText"),
     "moderation/coffee.png": ("coffee.png", "DetectModerationLabels"),
 }
+# The labels analyzer is built on another branch; once it is part of the package, its
+# folder is exercised here too.
+if importlib.util.find_spec("sightline.analyzers.labels") is not None:
+    CONVENTION["labels/chelsea.png"] = ("chelsea.png", "DetectLabels")
 
 
 def test_300_images_dropped_while_serving(tmp_path: Path, database_url: str) -> None:
