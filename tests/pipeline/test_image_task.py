@@ -58,8 +58,9 @@ def runtime(tmp_path: Path) -> Iterator[Runtime]:
     rt.close()
 
 
-def drain(rt: Runtime) -> WorkerLoop:
-    stages = build_stages(rt, AnalyzerPool(rt.settings), ["image"])
+def drain(rt: Runtime, pool: AnalyzerPool | None = None) -> WorkerLoop:
+    """Run the image stage inline until the queue is empty; ``pool`` shares loaded models."""
+    stages = build_stages(rt, pool or AnalyzerPool(rt.settings), ["image"])
     loop = WorkerLoop(
         rt.tasks, stages, owner="inline:1", idle_poll=0.01, registry=WorkerRegistry(rt.engine)
     )

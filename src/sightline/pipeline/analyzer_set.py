@@ -148,16 +148,8 @@ class AnalyzerSet:
             document: dict[str, Any] = own(result, info, options)
             return document, {}
         analysis = self.spec(name).analyzer if ":" not in self.spec(name).analyzer else name
-        try:
-            documents = importlib.import_module("sightline.api.documents")
-        except ImportError as exc:
-            shaped = _shape(analysis, result, info, options)
-            if shaped is not None:
-                return shaped, {}
-            raise UnsupportedError(
-                f"The {name} analysis has no response shape in this installation "
-                f"(sightline.api.documents: {exc})."
-            ) from exc
+        from sightline.api import documents
+
         files: dict[str, bytes] = {}
         if name == "thumbnail" or self.spec(name).analyzer == "thumbnail":
             config = getattr(analyzer, "config", None)
@@ -170,28 +162,6 @@ class AnalyzerSet:
                 "thumbnail", result, info, options, thumbnail_files=names
             ), files
         return documents.analysis_document(analysis, result, info, options), files
-
-
-def _shape(
-    analysis: str, result: Any, info: ImageInfo, options: Mapping[str, Any]
-) -> dict[str, Any] | None:
-    """The Rekognition response of a faces, text or moderation result, straight from the
-    operation's shape module (used until ``sightline.api.documents`` is installed)."""
-    if analysis == "faces":
-        from sightline.api.rekognition.shapes.faces import detect_faces_response
-
-        return detect_faces_response(result, info, options.get("Attributes"))
-    if analysis == "text":
-        from sightline.api.rekognition.shapes.text import detect_text_response
-
-        return detect_text_response(result, info.width, info.height)
-    if analysis == "moderation":
-        from sightline.api.rekognition.shapes.moderation import (
-            detect_moderation_labels_response,
-        )
-
-        return detect_moderation_labels_response(result)
-    return None
 
 
 def _import(target: str, analysis: str) -> Any:
