@@ -1,14 +1,15 @@
 """The whole embedded pipeline with real worker processes: watcher, events, limits, crashes.
 
-Most images here run the ``probe`` analysis (a small real analyzer from
-``tests/pipeline/probe_analyzer.py``, routed by a configured rule for ``bulk/``), so the
-tests measure the pipeline rather than the models; a few go through the built-in
-analyzers by the reference folder convention (``faces/``, ``text/``, ``moderation/``).
+Most images here run the built-in ``metadata`` analysis (routed by a configured rule
+for ``bulk/``; it reads headers, not pixels), so the tests measure the pipeline rather
+than the models; a few go through the other built-in analyzers by the reference folder
+convention (``labels/``, ``faces/``, ``text/``, ``moderation/``). The rate, cap and crash
+tests use ``probe``/``slowprobe`` (``tests/pipeline/probe_analyzer.py``), whose work
+takes a known time.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
 import json
 import os
@@ -58,7 +59,8 @@ def make_settings(tmp_path: Path, database_url: str | None = None, **pipeline: A
         "idle_poll_seconds": 0.05,
         "watch_quiet_seconds": 0.2,
         "backoff_seconds": 0.05,
-        "rules": [{"match": "bulk/**", "analyses": ["probe"]}],
+        # The bulk runs the built-in metadata analysis: real, and cheap (no pixels).
+        "rules": [{"match": "bulk/**", "analyses": ["metadata"]}],
     }
     defaults.update(pipeline)
     storage = defaults.pop("storage", None)
@@ -84,7 +86,7 @@ def assert_outputs(rt: Runtime, expected: int, prefix: str = "bulk/") -> None:
         assert item.status == "SUCCEEDED", (item.key, item.error, item.reason)
         key = response_key("sync/", item.key, item.id)
         doc = json.loads(rt.store.get("output", key))
-        assert doc["Width"] == 96
+        assert (doc["format"], doc["width"]) == ("jpeg", 96)
     written = [
         o.key for o in rt.store.list("output", "sync/" + prefix) if o.key.endswith("response.json")
     ]
@@ -93,14 +95,11 @@ def assert_outputs(rt: Runtime, expected: int, prefix: str = "bulk/") -> None:
 
 # The reference convention: the first folder names the API. Each real analyzer here.
 CONVENTION = {
+    "labels/chelsea.png": ("chelsea.png", "DetectLabels"),
     "faces/astronaut.png": ("astronaut.png", "DetectFaces"),
     "text/page.png": ("page.png", "DetectText"),
     "moderation/coffee.png": ("coffee.png", "DetectModerationLabels"),
 }
-# The labels analyzer is built on another branch; once it is part of the package, its
-# folder is exercised here too.
-if importlib.util.find_spec("sightline.analyzers.labels") is not None:
-    CONVENTION["labels/chelsea.png"] = ("chelsea.png", "DetectLabels")
 
 
 def test_300_images_dropped_while_serving(tmp_path: Path, database_url: str) -> None:
@@ -210,7 +209,7 @@ def test_s3_storage_with_event_endpoint(tmp_path: Path, s3_settings: dict[str, A
                     settings.pipeline.output_bucket, response_key("sync/", item.key, item.id)
                 )
             )
-            assert doc["Width"] == 96
+            assert (doc["format"], doc["width"]) == ("jpeg", 96)
         status = api.get("/status").json()
         assert {"kind": "image", "state": "done", "count": 24} in status["queue"]
 
