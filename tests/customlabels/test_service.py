@@ -1,4 +1,5 @@
-"""The service's own job loop: reconcile starts what was asked, due batches run."""
+"""The service's jobs on the pipeline's scheduler: reconcile starts and stops what was
+asked, due batches run."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from sightline.customlabels.versions import (
     request_stop,
 )
 from sightline.db.models.customlabels import ClBatch
+from sightline.pipeline.scheduler import Scheduler
 from sightline.runtime import Runtime
 from tests.customlabels.fixtures import Trained, clone_version
 
@@ -47,7 +49,9 @@ def test_jobs_start_stop_and_run_due_batches(trained: Trained) -> None:
         s.execute(
             update(ClBatch).where(ClBatch.name == "service").values(next_run_at=time.time() - 1)
         )
-    service.start()
+    scheduler = Scheduler()
+    service.schedule(scheduler)
+    scheduler.start()
     try:
         request_start(runtime, arn, 1)  # recorded only: the job loop's reconcile starts it
         wait_for(lambda: describe_version(runtime, arn).status == RUNNING)
@@ -57,5 +61,6 @@ def test_jobs_start_stop_and_run_due_batches(trained: Trained) -> None:
         request_stop(runtime, arn)
         wait_for(lambda: describe_version(runtime, arn).status == STOPPED)
     finally:
+        scheduler.stop()
         service.close()
     assert not service.host.running(arn)

@@ -15,6 +15,7 @@ from sightline.api.errors import install_error_handlers
 from sightline.api.rekognition.context import Handler
 from sightline.api.services import ApiServices, build_services
 from sightline.config import Settings
+from sightline.runtime import LazyRuntime, Runtime
 
 log = logging.getLogger(__name__)
 
@@ -26,19 +27,26 @@ def create_app(
     *,
     services: ApiServices | None = None,
     operations: Mapping[str, Handler] | None = None,
+    runtime: Runtime | None = None,
 ) -> FastAPI:
     """The whole HTTP surface for ``settings``.
 
     ``services`` (database, analyzers, pools) are built from ``settings`` unless given,
     and closed at shutdown only if built here. ``operations`` replaces the Rekognition
-    operation table (tests of the protocol layer).
+    operation table (tests of the protocol layer). ``runtime`` (the pipeline's store,
+    queue and catalog) is shared with the caller when given (``serve`` builds one for
+    its workers and watcher); otherwise it is opened on first use over the services'
+    database.
     """
+    from sightline.api.pipeline import pipeline_router
     from sightline.api.rekognition.operations import OPERATIONS
     from sightline.api.rekognition.router import rekognition_router
     from sightline.api.rest import rest_router
 
     owned = services is None
-    services = services or build_services(settings)
+    if services is None:
+        services = build_services(settings, engine=runtime.engine if runtime else None)
+    pipeline = LazyRuntime(settings, runtime, engine=services.engine)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -52,6 +60,7 @@ def create_app(
         try:
             yield
         finally:
+            pipeline.close()
             if owned:
                 services.close()
 
@@ -63,6 +72,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.services = services
+    app.state.runtime = pipeline
     install_error_handlers(app)
 
     if not settings.api.auth:
@@ -82,6 +92,7 @@ def create_app(
     table = OPERATIONS if operations is None else operations
     app.include_router(rekognition_router(services, table))
     app.include_router(rest_router(services, table))
+    app.include_router(pipeline_router(pipeline.get))
     return app
 
 

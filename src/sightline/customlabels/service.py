@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import threading
-import time
+from collections.abc import Callable
 from multiprocessing.process import BaseProcess
 from typing import Protocol
 
@@ -47,7 +47,7 @@ class PeriodicScheduler(Protocol):
     """What :meth:`CustomLabelsService.schedule` needs of a scheduler (the pipeline's)."""
 
     def every(
-        self, seconds: float, name: str, fn: object, *, first: float | None = None
+        self, seconds: float, name: str, fn: Callable[[], object], *, first: float | None = None
     ) -> None: ...
 
 
@@ -59,8 +59,6 @@ class CustomLabelsService:
         self._batches: threading.Thread | None = None
         self._trainer: BaseProcess | None = None
         self._lock = threading.Lock()
-        self._jobs: threading.Thread | None = None
-        self._stop = threading.Event()
 
     def nudge(self) -> None:
         """Reconcile now, off the caller's thread (after a start or stop request)."""
@@ -113,36 +111,10 @@ class CustomLabelsService:
         scheduler.every(TRAINING_POLL, "customlabels-training", self._train_queued, first=0.0)
         scheduler.every(poll, "customlabels-batches", self.run_due_batches, first=poll)
 
-    def start(self) -> None:
-        """Run the jobs on this service's own thread (for a server without a shared
-        scheduler; :meth:`schedule` puts them on one instead)."""
-        poll = self.runtime.settings.customlabels.scheduler_poll_seconds
-        jobs = [
-            (RECONCILE_EVERY, self._reconcile),
-            (TRAINING_POLL, self._train_queued),
-            (poll, self.run_due_batches),
-        ]
-
-        def loop() -> None:
-            due = [time.monotonic()] * len(jobs)
-            due[2] += poll
-            while not self._stop.is_set():
-                for i, (every, job) in enumerate(jobs):
-                    if time.monotonic() >= due[i]:
-                        job()
-                        due[i] = time.monotonic() + every
-                self._stop.wait(max(0.01, min(due) - time.monotonic()))
-
-        self._jobs = threading.Thread(target=loop, name="customlabels-jobs", daemon=True)
-        self._jobs.start()
-
     def close(self, timeout: float = 60.0) -> None:
         """Stop every hosted version's units, then let a batch pass in progress finish
         its bookkeeping (its units are gone, so it ends at once; what it did not process
         stays queued for the next run)."""
-        self._stop.set()
-        if self._jobs is not None:
-            self._jobs.join(10)
         self.host.close()
         with self._lock:
             running = self._batches
