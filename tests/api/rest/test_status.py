@@ -16,7 +16,6 @@ def services(settings: Settings) -> Iterator[ApiServices]:
     services = build_services(settings)
     yield services
     services.close()
-    services.engine.dispose()
 
 
 def test_status_needs_a_bearer_token(settings: Settings, services: ApiServices) -> None:
