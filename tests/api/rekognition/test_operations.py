@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -196,3 +197,18 @@ def test_a_version_other_than_the_current_one_is_refused(local: Live) -> None:
         local.client.detect_faces(Image=image)
     assert _code(info) == "InvalidS3ObjectException"
     assert "current version" in info.value.response["Error"]["Message"]
+
+
+def test_concurrent_requests_share_the_analyzers_safely(local: Live) -> None:
+    # Several analysis threads call one analyzer instance at once (dlib's detector is
+    # not reentrant; the analyzer serialises it): every answer must equal the serial one.
+    images = [sample_bytes(n) for n in ("grace_hopper.jpg", "astronaut.png")]
+    expected = [_strip(local.client.detect_faces(Image={"Bytes": d})) for d in images]
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(
+            pool.map(
+                lambda i: _strip(local.client.detect_faces(Image={"Bytes": images[i % 2]})),
+                range(8),
+            )
+        )
+    assert answers == [expected[i % 2] for i in range(8)]
