@@ -30,6 +30,7 @@ class ApiServices:
     analyzers: AnalyzerPool
     keys: AccessKeyStore
     tokens: TokenStore
+    owns_runtime: bool = True  # False when the caller shares its runtime (serve)
     verifier: KeyVerifier = field(init=False)
     limiter: RateLimiter = field(default_factory=RateLimiter)
     analysis: AnalysisPool = field(init=False)
@@ -52,7 +53,8 @@ class ApiServices:
     def close(self) -> None:
         """Stop the analysis pool (finishing running work) and release the database."""
         self.analysis.shutdown()
-        self.runtime.close()
+        if self.owns_runtime:
+            self.runtime.close()
 
 
 def build_services(
@@ -60,6 +62,7 @@ def build_services(
 ) -> ApiServices:
     """Services for ``settings``; ``analyzers`` and ``runtime`` may be shared (tests)."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    owns_runtime = runtime is None
     runtime = runtime or Runtime.open(settings)
     return ApiServices(
         settings=settings,
@@ -67,4 +70,5 @@ def build_services(
         analyzers=analyzers or AnalyzerPool(settings),
         keys=AccessKeyStore(runtime.engine, load_cipher(settings)),
         tokens=TokenStore(runtime.engine),
+        owns_runtime=owns_runtime,
     )
