@@ -102,24 +102,16 @@ async def _identify(services: ApiServices, request: Request, body: bytes) -> tup
         client = request.client.host if request.client else "unknown"
         return operation, Caller("anonymous", f"client:{client}", settings.rate_per_key)
 
-    signed = SignedRequest(
-        method=request.method,
-        raw_path=request.scope.get("raw_path", b"/").decode("latin-1") or "/",
-        query=request.scope.get("query_string", b"").decode("latin-1"),
-        headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw],
-        body_sha256="",
-    )
-
     def authenticate() -> tuple[str, Caller]:
         # Hashing a body of several MB and the key lookup would stall the event loop.
-        checked = SignedRequest(
-            signed.method,
-            signed.raw_path,
-            signed.query,
-            signed.headers,
-            hashlib.sha256(body).hexdigest(),
+        signed = SignedRequest(
+            method=request.method,
+            raw_path=request.scope.get("raw_path", b"/").decode("latin-1") or "/",
+            query=request.scope.get("query_string", b"").decode("latin-1"),
+            headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw],
+            body_sha256=hashlib.sha256(body).hexdigest(),
         )
-        key = services.verifier.authenticate(checked, SERVICE)
+        key = services.verifier.authenticate(signed, SERVICE)
         operation = parse_target(request.headers.get("x-amz-target"))
         services.verifier.authorize(key, operation)
         rate = settings.rate_per_key if key.rate_per_second is None else key.rate_per_second
