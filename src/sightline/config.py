@@ -15,7 +15,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -98,6 +98,26 @@ class PersonDetectionSettings(Section):
     min_score: float = 0.3
     # Image pyramid step: 1.05 finds people HOG misses at 1.1, at about twice the cost.
     scale: float = Field(1.05, gt=1.0, le=1.5)
+
+
+class ThumbnailSettings(Section):
+    """Thumbnails written by the thumbnail analysis: bounded sizes, one format."""
+
+    sizes: list[int] = Field(
+        [256, 1024], description="Longest side of each thumbnail, in pixels (never upscaled)"
+    )
+    format: Literal["jpeg", "webp"] = "jpeg"
+    quality: int = Field(85, ge=1, le=100, description="Encoder quality, 1-100")
+
+    @field_validator("sizes")
+    @classmethod
+    def _sizes_in_range(cls, sizes: list[int]) -> list[int]:
+        if not sizes:
+            raise ValueError("give at least one thumbnail size")
+        for size in sizes:
+            if not 16 <= size <= 10_000:
+                raise ValueError(f"thumbnail size {size} is outside 16-10000 pixels")
+        return sorted(set(sizes))
 
 
 class ServerSettings(Section):
@@ -306,6 +326,7 @@ class Settings(BaseSettings):
     face_detection: FaceDetectionSettings = FaceDetectionSettings()
     text: TextSettings = TextSettings()
     person_detection: PersonDetectionSettings = PersonDetectionSettings()
+    thumbnails: ThumbnailSettings = ThumbnailSettings()
     server: ServerSettings = ServerSettings()
     storage: StorageSettings = StorageSettings()
     pipeline: PipelineSettings = PipelineSettings()
