@@ -104,6 +104,20 @@ def test_detect_faces(local: Live, name: str) -> None:
     assert {lm["Type"] for lm in face["Landmarks"]} >= {"eyeLeft", "eyeRight", "nose"}
 
 
+def test_detect_labels(local: Live) -> None:
+    response = local.client.detect_labels(
+        Image={"Bytes": sample_bytes("astronaut.png")},
+        Features=["GENERAL_LABELS", "IMAGE_PROPERTIES"],
+        MaxLabels=20,
+    )
+    assert_valid_output("DetectLabels", _strip(response))
+    labels = {label["Name"]: label for label in response["Labels"]}
+    assert {"Person", "Face"} <= set(labels)
+    assert labels["Face"]["Instances"] and labels["Face"]["Confidence"] > 50
+    assert response["LabelModelVersion"]
+    assert response["ImageProperties"]["DominantColors"]
+
+
 def test_detect_text(local: Live) -> None:
     response = local.client.detect_text(Image={"Bytes": sample_bytes("page.png")})
     assert_valid_output("DetectText", _strip(response))
