@@ -3,5 +3,8 @@
 from __future__ import annotations
 
 from sightline.api.rekognition.context import Handler
+from sightline.api.rekognition.operations import detect
 
-OPERATIONS: dict[str, Handler] = {}
+OPERATIONS: dict[str, Handler] = {
+    **detect.OPERATIONS,
+}
