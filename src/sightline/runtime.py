@@ -8,7 +8,6 @@ may hold several runtimes (tests do).
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -97,38 +96,3 @@ def _fail_items(conn: Connection, rows: Sequence[TaskRow]) -> None:
                 f"`sightline tasks retry {row.id}`."
             )
             Catalog.fail_unfinished(conn, [str(row.payload["item"])], error)
-
-
-class LazyRuntime:
-    """A runtime opened on first use (the API opens the database only when a route
-    needs it) and closed by whoever created it."""
-
-    def __init__(
-        self,
-        settings: Settings,
-        runtime: Runtime | None = None,
-        *,
-        engine: Engine | None = None,
-    ) -> None:
-        self.settings = settings
-        self._runtime = runtime
-        self._owned = runtime is None
-        # A shared engine (the API's) belongs to its owner: it is neither migrated
-        # again nor disposed here.
-        self._engine = engine
-        self._lock = threading.Lock()
-
-    def get(self) -> Runtime:
-        with self._lock:
-            if self._runtime is None:
-                self._runtime = Runtime.open(
-                    self.settings, engine=self._engine, migrate=self._engine is None
-                )
-            return self._runtime
-
-    def close(self) -> None:
-        with self._lock:
-            if self._owned and self._runtime is not None and self._engine is None:
-                self._runtime.close()
-            if self._owned:
-                self._runtime = None

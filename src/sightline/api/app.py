@@ -15,7 +15,7 @@ from sightline.api.errors import install_error_handlers
 from sightline.api.rekognition.context import Handler
 from sightline.api.services import ApiServices, build_services
 from sightline.config import Settings
-from sightline.runtime import LazyRuntime, Runtime
+from sightline.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -25,18 +25,16 @@ AUTH_HEADER = "X-Sightline-Auth"
 def create_app(
     settings: Settings,
     *,
+    runtime: Runtime | None = None,
     services: ApiServices | None = None,
     operations: Mapping[str, Handler] | None = None,
-    runtime: Runtime | None = None,
 ) -> FastAPI:
     """The whole HTTP surface for ``settings``.
 
-    ``services`` (database, analyzers, pools) are built from ``settings`` unless given,
-    and closed at shutdown only if built here. ``operations`` replaces the Rekognition
-    operation table (tests of the protocol layer). ``runtime`` (the pipeline's store,
-    queue and catalog) is shared with the caller when given (``serve`` builds one for
-    its workers and watcher); otherwise it is opened on first use over the services'
-    database.
+    ``services`` (runtime, analyzers, keys, pools) are built from ``settings`` unless
+    given, over ``runtime`` when given (``serve`` shares one with its workers), and
+    closed at shutdown only if built here. ``operations`` replaces the Rekognition
+    operation table (tests of the protocol layer).
     """
     from sightline.api.pipeline import pipeline_router
     from sightline.api.rekognition.operations import OPERATIONS
@@ -44,9 +42,7 @@ def create_app(
     from sightline.api.rest import rest_router
 
     owned = services is None
-    if services is None:
-        services = build_services(settings, engine=runtime.engine if runtime else None)
-    pipeline = LazyRuntime(settings, runtime, engine=services.engine)
+    services = services or build_services(settings, runtime=runtime)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -60,7 +56,6 @@ def create_app(
         try:
             yield
         finally:
-            pipeline.close()
             if owned:
                 services.close()
 
@@ -72,7 +67,6 @@ def create_app(
     )
     app.state.settings = settings
     app.state.services = services
-    app.state.runtime = pipeline
     install_error_handlers(app)
 
     if not settings.api.auth:
@@ -92,7 +86,7 @@ def create_app(
     table = OPERATIONS if operations is None else operations
     app.include_router(rekognition_router(services, table))
     app.include_router(rest_router(services, table))
-    app.include_router(pipeline_router(pipeline.get))
+    app.include_router(pipeline_router(lambda: services.runtime))
     return app
 
 

@@ -68,7 +68,7 @@ def serve(
             "<key>-analysis/<itemId>/response.json"
         )
     typer.echo(f"api:     http://{bind_host}:{bind_port}  (status: /status, metrics: /metrics)")
-    services = build_services(settings, engine=system.runtime.engine)
+    services = build_services(settings, runtime=system.runtime)
     # One custom-labels service: the API's Start/Stop/DetectCustomLabels and the
     # scheduler's reconcile, training and batch jobs share its version host.
     services.custom_labels = CustomLabelsService(system.runtime)

@@ -22,7 +22,7 @@ from tests.customlabels.fixtures import Trained, clone_version
 @pytest.fixture
 def client(trained: Trained) -> Iterator[Any]:
     settings = trained.runtime.settings
-    services = build_services(settings, engine=trained.runtime.engine)
+    services = build_services(settings, runtime=trained.runtime)
     key = services.keys.create(name="customlabels-test")
     with serve(create_app(settings, services=services)) as url:
         yield rekognition(url, key.info.access_key_id, key.secret_access_key)
@@ -184,7 +184,7 @@ def test_batch_runs_over_rest(trained: Trained) -> None:
     from sightline.customlabels.batches import create_batch
 
     settings = trained.runtime.settings
-    services = build_services(settings, engine=trained.runtime.engine)
+    services = build_services(settings, runtime=trained.runtime)
     token = services.tokens.create("batches").token
     arn = clone_version(trained.runtime, trained.version_arn, "rest-batch")
     trained.runtime.store.ensure_bucket("rest-src")

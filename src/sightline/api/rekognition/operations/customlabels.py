@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from sightline.api.rekognition.context import Handler, OperationContext
+from sightline.api.rekognition.images import image_bytes
 from sightline.api.rekognition.shapes.customlabels import (
     describe_dataset_response,
     describe_project_versions_response,
@@ -22,7 +23,7 @@ from sightline.api.rekognition.shapes.customlabels import (
 )
 from sightline.customlabels import datasets, projects, versions
 from sightline.customlabels.service import CustomLabelsService
-from sightline.errors import ImageTooLargeError, InvalidParameterError, UnsupportedError
+from sightline.errors import InvalidParameterError, UnsupportedError
 from sightline.runtime import Runtime
 
 
@@ -199,7 +200,8 @@ def delete_project_version(ctx: OperationContext, r: dict[str, Any]) -> dict[str
 
 def detect_custom_labels(ctx: OperationContext, r: dict[str, Any]) -> dict[str, Any]:
     service = _service(ctx)
-    data = _image_bytes(service.runtime, r["Image"])
+    # The unit decodes (with the model's own limits); here only the bytes are fetched.
+    data, _ = image_bytes(r["Image"], ctx.services.store, ctx.services.settings.limits)
     found = service.host.detect(
         r["ProjectVersionArn"],
         data,
@@ -207,23 +209,6 @@ def detect_custom_labels(ctx: OperationContext, r: dict[str, Any]) -> dict[str, 
         max_results=r.get("MaxResults"),
     )
     return detect_custom_labels_response(found)
-
-
-def _image_bytes(runtime: Runtime, member: Mapping[str, Any]) -> bytes:
-    """The file bytes of the request's Image (Bytes, or an S3Object in our store)."""
-    limits = runtime.settings.limits
-    if ("Bytes" in member) == ("S3Object" in member):
-        raise InvalidParameterError("Image must have exactly one of Bytes or S3Object.")
-    if "Bytes" in member:
-        data = bytes(member["Bytes"])
-        limit = limits.max_bytes
-    else:
-        bucket, key = _s3(member["S3Object"], "Image.S3Object")
-        data = runtime.store.get(bucket, key)
-        limit = limits.max_object_bytes
-    if len(data) > limit:
-        raise ImageTooLargeError(f"The image is {len(data):,} bytes; the limit is {limit:,}.")
-    return data
 
 
 OPERATIONS: dict[str, Handler] = {
