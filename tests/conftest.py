@@ -22,6 +22,9 @@ from sightline.config import Settings
 if TYPE_CHECKING:
     from sightline.analyzers.base import AnalyzerPool
 
+# Session fixtures of areas that other areas' tests share (a trained custom-label model).
+pytest_plugins = ["tests.customlabels.fixtures"]
+
 
 def _skimage_file(name: str) -> Path:
     import skimage.data

@@ -15,7 +15,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -120,6 +120,26 @@ class PersonDetectionSettings(Section):
     min_score: float = 0.3
     # Image pyramid step: 1.05 finds people HOG misses at 1.1, at about twice the cost.
     scale: float = Field(1.05, gt=1.0, le=1.5)
+
+
+class ThumbnailSettings(Section):
+    """Thumbnails written by the thumbnail analysis: bounded sizes, one format."""
+
+    sizes: list[int] = Field(
+        [256, 1024], description="Longest side of each thumbnail, in pixels (never upscaled)"
+    )
+    format: Literal["jpeg", "webp"] = "jpeg"
+    quality: int = Field(85, ge=1, le=100, description="Encoder quality, 1-100")
+
+    @field_validator("sizes")
+    @classmethod
+    def _sizes_in_range(cls, sizes: list[int]) -> list[int]:
+        if not sizes:
+            raise ValueError("give at least one thumbnail size")
+        for size in sizes:
+            if not 16 <= size <= 10_000:
+                raise ValueError(f"thumbnail size {size} is outside 16-10000 pixels")
+        return sorted(set(sizes))
 
 
 class ServerSettings(Section):
@@ -309,6 +329,47 @@ class ApiSettings(Section):
     )
 
 
+class CustomLabelsSettings(Section):
+    """Custom labels: datasets, training, running versions, scheduled batches."""
+
+    arn_region: str = Field("us-east-1", description="Region shown in project and version ARNs")
+    arn_account: str = Field(
+        "000000000000", pattern=r"^\d{12}$", description="Account shown in ARNs (12 digits)"
+    )
+    bucket: str = Field(
+        "customlabels", description="Imported dataset images and default training outputs"
+    )
+    # Rekognition Custom Labels accepts images from 64 px a side.
+    min_image_side: int = Field(64, ge=16)
+    extractor: Literal["auto", "handcrafted", "mobilenetv2"] = Field(
+        "auto",
+        description="Features new versions train on: auto (mobilenetv2 when it has been "
+        "pulled, else handcrafted), handcrafted, or mobilenetv2",
+    )
+    classifiers: list[Literal["logistic", "boosting"]] = Field(
+        ["logistic", "boosting"],
+        min_length=1,
+        description="Candidates; the one with the best cross-validated F1 is kept",
+    )
+    test_fraction: float = Field(
+        0.2, gt=0, lt=1, description="Share of each label held out when the test set is automatic"
+    )
+    split_seed: int = Field(0, description="Seed of the automatic train/test split")
+    min_label_images: int = Field(
+        4, ge=2, description="Usable images a label needs; labels with fewer are left out"
+    )
+    max_error_fraction: float = Field(
+        0.2, ge=0, le=1, description="Training stops when more entries than this are unusable"
+    )
+    max_inference_units: int = Field(8, ge=1, description="Worker processes per running version")
+    start_timeout_seconds: float = Field(120.0, gt=0)
+    idle_stop_seconds: float | None = Field(
+        None, gt=0, description="Stop a running version unused this long; None: never"
+    )
+    batch_lease_seconds: float = Field(60.0, gt=0)
+    scheduler_poll_seconds: float = Field(5.0, gt=0)
+
+
 class Settings(BaseSettings):
     """The root of the configuration tree."""
 
@@ -328,11 +389,13 @@ class Settings(BaseSettings):
     face_detection: FaceDetectionSettings = FaceDetectionSettings()
     text: TextSettings = TextSettings()
     person_detection: PersonDetectionSettings = PersonDetectionSettings()
+    thumbnails: ThumbnailSettings = ThumbnailSettings()
     server: ServerSettings = ServerSettings()
     face_search: FaceSearchSettings = FaceSearchSettings()
     storage: StorageSettings = StorageSettings()
     pipeline: PipelineSettings = PipelineSettings()
     api: ApiSettings = ApiSettings()
+    customlabels: CustomLabelsSettings = CustomLabelsSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -13,6 +13,7 @@
     │   ├── InvalidS3ObjectError          the object cannot be read from storage
     │   │   └── ObjectNotFoundError       no such bucket or key in the object store
     │   ├── InvalidManifestError          a custom-labels manifest is malformed
+    │   ├── InvalidTrainingDataError      a dataset cannot train a model (too few labels...)
     │   ├── InvalidKeyError               an object key tries to escape its bucket
     │   ├── VideoTooLargeError
     │   ├── RequestTooLargeError          the request body is over the server's limit
@@ -107,6 +108,10 @@ class ObjectNotFoundError(InvalidS3ObjectError):
 
 class InvalidManifestError(InvalidInputError):
     """The manifest file is malformed."""
+
+
+class InvalidTrainingDataError(InvalidInputError):
+    """The training data cannot train a model."""
 
 
 class InvalidKeyError(InvalidInputError):
@@ -259,6 +264,7 @@ WIRE_ERRORS: dict[type[SightlineError], WireError] = {
     InvalidS3ObjectError: WireError("InvalidS3ObjectException", 400),
     ObjectNotFoundError: WireError("InvalidS3ObjectException", 400),
     InvalidManifestError: WireError("InvalidManifestException", 400),
+    InvalidTrainingDataError: WireError("InvalidParameterException", 400),
     InvalidKeyError: WireError("InvalidParameterException", 400),
     VideoTooLargeError: WireError("VideoTooLargeException", 400),
     IdempotentParameterMismatchError: WireError("IdempotentParameterMismatchException", 400),

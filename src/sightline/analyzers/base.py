@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import importlib
 import threading
-from collections.abc import Mapping
-from typing import Any, ClassVar, Protocol, runtime_checkable
+from collections.abc import Callable, Hashable, Mapping
+from typing import Any, ClassVar, Protocol, TypeVar, cast, runtime_checkable
 
 from sightline.config import Settings
 from sightline.errors import InvalidParameterError
 from sightline.media.image import Image
+
+_T = TypeVar("_T")
 
 # name -> "module:Class", imported lazily so that importing the package never loads
 # dlib, ONNX Runtime or OpenCV models.
@@ -61,6 +63,10 @@ class AnalyzerPool:
         self.settings = settings
         self._instances: dict[str, Analyzer] = {}
         self._lock = threading.RLock()
+        # Results for the image analysed last, so that an analyzer building on another
+        # (labels on faces) reuses what was already computed for this image.
+        self._memo_image: Image | None = None
+        self._memo: dict[Hashable, Any] = {}
 
     def get(self, name: str) -> Analyzer:
         with self._lock:
@@ -70,6 +76,27 @@ class AnalyzerPool:
                 self._instances[name] = found
             return found
 
+    def analyze(self, name: str, image: Image, options: Mapping[str, Any] | None = None) -> Any:
+        """``get(name).analyze(image, options)``, computed once per image and options."""
+        key = ("analyze", name, _freeze(options or {}))
+        return self.cached(image, key, lambda: self.get(name).analyze(image, options))
+
+    def cached(self, image: Image, key: Hashable, compute: Callable[[], _T]) -> _T:
+        """``compute()``, remembered for ``image`` (the latest image only) under ``key``.
+
+        Identity, not equality, decides what "the same image" is; the memo holds the
+        image, so its identity cannot be reused while remembered.
+        """
+        with self._lock:
+            if self._memo_image is image and key in self._memo:
+                return cast(_T, self._memo[key])
+        value = compute()
+        with self._lock:
+            if self._memo_image is not image:
+                self._memo_image, self._memo = image, {}
+            self._memo[key] = value
+        return value
+
     def loaded(self) -> list[str]:
         with self._lock:
             return sorted(self._instances)
@@ -78,6 +105,19 @@ class AnalyzerPool:
         """The decode size that serves every analyzer in ``names``."""
         sides = [_load_class(n).max_side for n in names]
         return None if any(s is None for s in sides) else max(s for s in sides if s is not None)
+
+
+def _freeze(value: Any) -> Hashable:
+    """A hashable stand-in for request members (dicts and lists nested)."""
+    if isinstance(value, Mapping):
+        return tuple(sorted((str(k), _freeze(v)) for k, v in value.items()))
+    if isinstance(value, (list, tuple)):
+        return tuple(_freeze(v) for v in value)
+    try:
+        hash(value)
+    except TypeError:
+        return repr(value)
+    return cast(Hashable, value)
 
 
 def _load_class(name: str) -> Any:

@@ -103,6 +103,10 @@ class FaceAnalyzer:
         self._shapes_lock = threading.Lock()
         # dlib's DNN keeps per-call buffers in the network object: one call at a time.
         self._encoder_lock = threading.Lock()
+        # dlib's HOG detector releases the GIL but is not reentrant: concurrent run()
+        # calls on one detector corrupt its heap (seen as "free(): invalid pointer" under
+        # the API's analysis threads). The shape predictor is safe to share.
+        self._detector_lock = threading.Lock()
 
     def versions(self) -> dict[str, str]:
         return dict(self._versions)
@@ -158,7 +162,8 @@ class FaceAnalyzer:
         work = image.fit(self.max_side)
         sx, sy = work.scale_x, work.scale_y
         pixels = np.ascontiguousarray(work.pixels)  # dlib refuses strided views
-        rects, scores, _ = self._detector.run(pixels, self._upsample, self._min_score)
+        with self._detector_lock:
+            rects, scores, _ = self._detector.run(pixels, self._upsample, self._min_score)
         found = [(r, float(s)) for r, s in zip(rects, scores, strict=True) if s >= self._min_score]
         found.sort(key=lambda rs: rs[0].width() * rs[0].height(), reverse=True)
         gray = work.gray()

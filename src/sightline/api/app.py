@@ -15,6 +15,7 @@ from sightline.api.errors import install_error_handlers
 from sightline.api.rekognition.context import Handler
 from sightline.api.services import ApiServices, build_services
 from sightline.config import Settings
+from sightline.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -24,21 +25,24 @@ AUTH_HEADER = "X-Sightline-Auth"
 def create_app(
     settings: Settings,
     *,
+    runtime: Runtime | None = None,
     services: ApiServices | None = None,
     operations: Mapping[str, Handler] | None = None,
 ) -> FastAPI:
     """The whole HTTP surface for ``settings``.
 
-    ``services`` (database, analyzers, pools) are built from ``settings`` unless given,
-    and closed at shutdown only if built here. ``operations`` replaces the Rekognition
+    ``services`` (runtime, analyzers, keys, pools) are built from ``settings`` unless
+    given, over ``runtime`` when given (``serve`` shares one with its workers), and
+    closed at shutdown only if built here. ``operations`` replaces the Rekognition
     operation table (tests of the protocol layer).
     """
+    from sightline.api.pipeline import pipeline_router
     from sightline.api.rekognition.operations import OPERATIONS
     from sightline.api.rekognition.router import rekognition_router
     from sightline.api.rest import rest_router
 
     owned = services is None
-    services = services or build_services(settings)
+    services = services or build_services(settings, runtime=runtime)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -82,6 +86,7 @@ def create_app(
     table = OPERATIONS if operations is None else operations
     app.include_router(rekognition_router(services, table))
     app.include_router(rest_router(services, table))
+    app.include_router(pipeline_router(lambda: services.runtime))
     return app
 
 

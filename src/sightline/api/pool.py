@@ -9,6 +9,7 @@ holds its body in memory. Beyond it a request is refused at once with
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
@@ -23,8 +24,10 @@ class AnalysisPool:
         self.threads = threads
         self.max_pending = max_pending
         self._executor = ThreadPoolExecutor(threads, thread_name_prefix="sightline-analysis")
-        # Touched only on the event loop's thread, so it needs no lock.
+        # Released when the work ends, not when its caller stops waiting (a client that
+        # hangs up does not stop a running analysis), hence a lock: threads release.
         self._admitted = 0
+        self._lock = threading.Lock()
 
     @property
     def admitted(self) -> int:
@@ -33,15 +36,24 @@ class AnalysisPool:
 
     async def run(self, fn: Callable[..., T], *args: object) -> T:
         """``fn(*args)`` on a pool thread; :class:`ThrottlingError` when over capacity."""
-        if self._admitted >= self.max_pending:
-            raise ThrottlingError(
-                f"The server is busy: {self._admitted} requests are already waiting for its "
-                f"{self.threads} analysis threads (settings.api.max_pending). Retry with backoff."
-            )
-        self._admitted += 1
+        with self._lock:
+            if self._admitted >= self.max_pending:
+                raise ThrottlingError(
+                    f"The server is busy: {self._admitted} requests are already waiting for "
+                    f"its {self.threads} analysis threads (settings.api.max_pending). Retry "
+                    "with backoff."
+                )
+            self._admitted += 1
         try:
-            return await asyncio.wrap_future(self._executor.submit(fn, *args))
-        finally:
+            future = self._executor.submit(fn, *args)
+        except BaseException:
+            self._release()
+            raise
+        future.add_done_callback(self._release)
+        return await asyncio.wrap_future(future)
+
+    def _release(self, _: object = None) -> None:
+        with self._lock:
             self._admitted -= 1
 
     def shutdown(self) -> None:

@@ -1,13 +1,15 @@
-"""What the API needs, built once from Settings: database, stores, analyzers, pools.
+"""What the API needs, built once from Settings: the runtime, analyzers, keys, pools.
 
 Everything here is created by :func:`build_services` (or handed in by tests) and closed
-by :meth:`ApiServices.close`; routers receive this object, never a global.
+by :meth:`ApiServices.close`; routers receive this object, never a global. Database,
+object store and catalog come from the composition root, :class:`sightline.runtime.Runtime`.
 """
 
 from __future__ import annotations
 
-import logging
+import threading
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
@@ -19,29 +21,27 @@ from sightline.auth.secrets import load_cipher
 from sightline.auth.tokens import TokenStore
 from sightline.auth.verifier import KeyVerifier
 from sightline.config import Settings
-from sightline.db.engine import make_engine
-from sightline.db.migrate import upgrade
+from sightline.runtime import Runtime
+from sightline.storage import ObjectStore
 
-log = logging.getLogger(__name__)
-
-
-def open_engine(settings: Settings) -> Engine:
-    """The configured database, migrated to every branch's head."""
-    engine = make_engine(settings.resolved_database_url())
-    upgrade(engine)
-    return engine
+if TYPE_CHECKING:
+    from sightline.customlabels.service import CustomLabelsService
 
 
 @dataclass
 class ApiServices:
     settings: Settings
-    engine: Engine
+    runtime: Runtime
     analyzers: AnalyzerPool
     keys: AccessKeyStore
     tokens: TokenStore
+    owns_runtime: bool = True  # False when the caller shares its runtime (serve)
     verifier: KeyVerifier = field(init=False)
     limiter: RateLimiter = field(default_factory=RateLimiter)
     analysis: AnalysisPool = field(init=False)
+    # Built on first use; serve hands in the one its scheduler also drives.
+    custom_labels: CustomLabelsService | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
         self.verifier = KeyVerifier(self.keys, self.settings.api)
@@ -50,20 +50,45 @@ class ApiServices:
             self.settings.server.analysis_threads, self.settings.api.max_pending
         )
 
+    @property
+    def engine(self) -> Engine:
+        return self.runtime.engine
+
+    @property
+    def store(self) -> ObjectStore:
+        return self.runtime.store
+
+    def customlabels(self) -> CustomLabelsService:
+        """The custom-labels service (projects, versions, the version host)."""
+        with self._lock:
+            if self.custom_labels is None:
+                from sightline.customlabels.service import CustomLabelsService
+
+                self.custom_labels = CustomLabelsService(self.runtime)
+            return self.custom_labels
+
     def close(self) -> None:
+        """Stop the analysis pool (finishing running work), the custom-label units, and
+        release the database."""
         self.analysis.shutdown()
+        if self.custom_labels is not None:
+            self.custom_labels.close()
+        if self.owns_runtime:
+            self.runtime.close()
 
 
 def build_services(
-    settings: Settings, *, analyzers: AnalyzerPool | None = None, engine: Engine | None = None
+    settings: Settings, *, analyzers: AnalyzerPool | None = None, runtime: Runtime | None = None
 ) -> ApiServices:
-    """Services for ``settings``; ``analyzers`` and ``engine`` may be shared (tests)."""
+    """Services for ``settings``; ``analyzers`` and ``runtime`` may be shared (tests)."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = engine or open_engine(settings)
+    owns_runtime = runtime is None
+    runtime = runtime or Runtime.open(settings)
     return ApiServices(
         settings=settings,
-        engine=engine,
+        runtime=runtime,
         analyzers=analyzers or AnalyzerPool(settings),
-        keys=AccessKeyStore(engine, load_cipher(settings)),
-        tokens=TokenStore(engine),
+        keys=AccessKeyStore(runtime.engine, load_cipher(settings)),
+        tokens=TokenStore(runtime.engine),
+        owns_runtime=owns_runtime,
     )

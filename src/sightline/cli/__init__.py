@@ -12,11 +12,17 @@ from typing import Annotated, Optional
 import typer
 
 from sightline.cli import analyze as analyze_cmd
+from sightline.cli import backfill as backfill_cmd
+from sightline.cli import batches as batches_cmd
 from sightline.cli import collections as collections_cmd
+from sightline.cli import customlabels as customlabels_cmd
 from sightline.cli import keys as keys_cmd
 from sightline.cli import models as models_cmd
 from sightline.cli import serve as serve_cmd
+from sightline.cli import status as status_cmd
+from sightline.cli import tasks as tasks_cmd
 from sightline.cli import tokens as tokens_cmd
+from sightline.cli import worker as worker_cmd
 from sightline.cli.context import CliState
 
 app = typer.Typer(
@@ -46,8 +52,14 @@ app.command("serve")(serve_cmd.serve)
 app.command("analyze")(analyze_cmd.analyze)
 app.add_typer(models_cmd.app, name="models")
 app.add_typer(collections_cmd.app, name="collections")
+app.command("worker")(worker_cmd.worker)
+app.command("status")(status_cmd.status)
+app.command("backfill")(backfill_cmd.backfill)
+app.add_typer(tasks_cmd.app, name="tasks")
 app.add_typer(keys_cmd.app, name="keys")
 app.add_typer(tokens_cmd.app, name="tokens")
+app.add_typer(customlabels_cmd.app, name="customlabels")
+app.add_typer(batches_cmd.app, name="batch")
 
 
 def main() -> None:

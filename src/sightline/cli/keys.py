@@ -16,12 +16,12 @@ app = typer.Typer(help="Access keys for the Rekognition-compatible API (AWS SigV
 
 
 def _store(ctx: typer.Context) -> AccessKeyStore:
-    from sightline.api.services import open_engine
     from sightline.auth.keys import AccessKeyStore
     from sightline.auth.secrets import load_cipher
+    from sightline.runtime import Runtime
 
     settings = state(ctx).settings()
-    return AccessKeyStore(open_engine(settings), load_cipher(settings))
+    return AccessKeyStore(Runtime.open(settings).engine, load_cipher(settings))
 
 
 def _fail(exc: Exception) -> typer.Exit:

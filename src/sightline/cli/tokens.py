@@ -16,10 +16,10 @@ app = typer.Typer(help="Bearer tokens for the native REST API (/api/v1).")
 
 
 def _store(ctx: typer.Context) -> TokenStore:
-    from sightline.api.services import open_engine
     from sightline.auth.tokens import TokenStore
+    from sightline.runtime import Runtime
 
-    return TokenStore(open_engine(state(ctx).settings()))
+    return TokenStore(Runtime.open(state(ctx).settings()).engine)
 
 
 @app.command("create")

@@ -24,14 +24,16 @@ from sightline.errors import (
     ImageTooSmallError,
     InvalidImageFormatError,
 )
-from sightline.media.image import Image, ImageInfo
+from sightline.media.image import Image, ImageInfo, fit_pixels
 from sightline.media.sniff import SNIFF_BYTES, describe_unknown, sniff
 
 # We enforce our own pixel limit from Settings before decoding; Pillow's global guard
 # would warn (an error under strict warning filters) or refuse with its own numbers.
 PILImage.MAX_IMAGE_PIXELS = None
 # A damaged EXIF block must not fail the image: metadata reports what it could read.
+# Pillow's TIFF/EXIF reader warns (UserWarning) for every malformed tag it skips.
 warnings.filterwarnings("ignore", message="(?i).*corrupt exif.*", module="PIL")
+warnings.filterwarnings("ignore", category=UserWarning, module=r"PIL\.TiffImagePlugin")
 warnings.filterwarnings("ignore", message="(?i).*truncated file.*", module="PIL")
 
 _ORIENTATION_TAG = 0x0112
@@ -73,7 +75,10 @@ def decode_image(
     pil, info = _open_checked(data, limits, max_bytes)
     try:
         if info.format == "jpeg":
-            pixels = _orient(_decode_jpeg(data, pil.size, max_side), info.orientation)
+            # Shrink before turning upright: the longest side is the same either way,
+            # and rotating the smaller array is cheaper.
+            scaled = fit_pixels(_decode_jpeg(data, pil.size, max_side), max_side)
+            pixels = _orient(scaled, info.orientation)
         else:
             pil.load()
             pixels = _to_rgb(pil, info.orientation)
@@ -201,7 +206,7 @@ def _read_orientation(pil: PILImage.Image) -> tuple[int, bytes | None]:
         exif = pil.getexif()
         orientation = int(exif.get(_ORIENTATION_TAG, 1) or 1)
         raw = exif.tobytes() if len(exif) else None
-    except (*_DECODE_ERRORS, TypeError):
+    except (*_DECODE_ERRORS, TypeError, UserWarning):  # UserWarning: under -W error
         return 1, None
     return (orientation if 1 <= orientation <= 8 else 1), raw
 

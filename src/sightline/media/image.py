@@ -84,12 +84,8 @@ class Image:
 
     def fit(self, max_side: int | None) -> Image:
         """This image scaled down so its longer side is at most ``max_side`` pixels."""
-        if max_side is None or max(self.width, self.height) <= max_side:
-            return self
-        f = max_side / max(self.width, self.height)
-        size = (max(1, round(self.width * f)), max(1, round(self.height * f)))
-        pixels = cv2.resize(self.pixels, size, interpolation=cv2.INTER_AREA)
-        return replace(self, pixels=np.ascontiguousarray(pixels, dtype=np.uint8))
+        pixels = fit_pixels(self.pixels, max_side)
+        return self if pixels is self.pixels else replace(self, pixels=pixels)
 
     def bgr(self) -> NDArray[np.uint8]:
         """The pixels in OpenCV's BGR channel order (a new contiguous array)."""
@@ -104,3 +100,22 @@ class Image:
         h, w = pixels.shape[:2]
         info = ImageInfo(format=format, width=w, height=h, mode="RGB", byte_size=pixels.nbytes)
         return cls(pixels=np.ascontiguousarray(pixels, dtype=np.uint8), info=info)
+
+
+def fit_pixels(pixels: NDArray[np.uint8], max_side: int | None) -> NDArray[np.uint8]:
+    """``pixels`` (H x W x C) scaled down so the longer side is at most ``max_side``.
+
+    Strong reductions average whole source areas (``INTER_AREA``), which is what
+    keeps them free of aliasing. A mild one (factor >= 0.5, as left after libjpeg's
+    M/8 DCT scaling, which has already low-pass filtered) is bilinear: at such factors
+    it reads the same 2x2 neighbourhoods and costs a fraction of the area filter.
+    Returns ``pixels`` itself when nothing needs shrinking.
+    """
+    height, width = pixels.shape[:2]
+    if max_side is None or max(width, height) <= max_side:
+        return pixels
+    f = max_side / max(width, height)
+    size = (max(1, round(width * f)), max(1, round(height * f)))
+    method = cv2.INTER_LINEAR if f >= 0.5 else cv2.INTER_AREA
+    resized = cv2.resize(pixels, size, interpolation=method)
+    return np.ascontiguousarray(resized, dtype=np.uint8)

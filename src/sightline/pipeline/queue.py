@@ -28,6 +28,7 @@ from sqlalchemy import Connection, Engine, Table, case, delete, func, select, up
 from sqlalchemy.dialects import postgresql, sqlite
 
 from sightline.db import tx
+from sightline.db.bulk import insert_ignore
 from sightline.db.models.pipeline import QueueLimit, Task, TaskState
 
 T = cast(Table, Task.__table__)
@@ -150,20 +151,21 @@ class TaskStore:
         return ids[0] if ids else None
 
     def enqueue_many(
-        self, tasks: Sequence[NewTask], *, conn: Connection | None = None
+        self, tasks: Sequence[NewTask], *, conn: Connection | None = None, ids: bool = True
     ) -> list[int]:
         """Enqueue tasks in batched inserts; the ids of those that were new.
 
         With ``conn``, runs inside the caller's transaction (so an item and its task are
-        committed together); otherwise in its own write transaction.
+        committed together); otherwise in its own write transaction. ``ids=False``
+        skips reading the ids back (bulk loads) and returns an empty list.
         """
         if not tasks:
             return []
         if conn is None:
             with tx.write(self.engine) as own:
-                return self.enqueue_many(tasks, conn=own)
+                return self.enqueue_many(tasks, conn=own, ids=ids)
         now = self.clock()
-        ids: list[int] = []
+        out: list[int] = []
         for start in range(0, len(tasks), _INSERT_CHUNK):
             rows = [
                 {
@@ -180,9 +182,12 @@ class TaskStore:
                 }
                 for t in tasks[start : start + _INSERT_CHUNK]
             ]
-            result = conn.execute(self._insert().returning(T.c.id), rows)
-            ids.extend(int(r[0]) for r in result)
-        return ids
+            if ids:
+                result = conn.execute(self._insert().returning(T.c.id), rows)
+                out.extend(int(r[0]) for r in result)
+            else:
+                insert_ignore(conn, T, rows, conflict=["key"])
+        return out
 
     # --- claim ----------------------------------------------------------------------
 
@@ -199,7 +204,7 @@ class TaskStore:
         self._maybe_sweep(now)
         claimed: list[ClaimedTask] = []
         wait: float | None = None
-        with tx.write(self.engine) as conn:
+        with tx.write(self.engine, durable=False) as conn:
             limits = {
                 r.kind: r
                 for r in conn.execute(
@@ -279,7 +284,7 @@ class TaskStore:
         if not wanted:
             return set()
         now = self.clock()
-        with tx.write(self.engine) as conn:
+        with tx.write(self.engine, durable=False) as conn:
             rows = conn.execute(
                 update(T)
                 .where(T.c.id.in_(wanted), T.c.lease_owner == owner, T.c.state == RUNNING)
@@ -294,7 +299,7 @@ class TaskStore:
         if not wanted:
             return 0
         if conn is None:
-            with tx.write(self.engine) as own:
+            with tx.write(self.engine, durable=False) as own:
                 return self.complete(owner, wanted, conn=own)
         now = self.clock()
         result = conn.execute(

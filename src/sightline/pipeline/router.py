@@ -100,6 +100,14 @@ class Router:
                 )
             self._check_known(rule.analyses, f"pipeline.rules[{n}]")
         self._check_known(settings.default_analyses, "pipeline.default_analyses")
+        # Plans that depend only on the first folder, built once: routing a million
+        # backfill rows must not build a million equal objects.
+        self._folder_plans = {
+            folder: _Plan((analysis,), None, 0) for folder, analysis in FOLDER_CONVENTION.items()
+        }
+        self._default_plan = (
+            _Plan(tuple(settings.default_analyses), None, 0) if settings.default_analyses else None
+        )
 
     def _check_known(self, names: list[str], where: str) -> None:
         unknown = [a for a in names if a not in self.analyses]
@@ -113,12 +121,13 @@ class Router:
             if _fits(rule, bucket, key):
                 return _Plan(tuple(rule.analyses), rule.workflow, rule.priority)
         folder = key.split("/", 1)[0] if "/" in key else ""
+        plan = self._folder_plans.get(folder)
+        if plan is not None:
+            return plan
         if folder in UNSUPPORTED_FOLDERS:
             return UnsupportedError(f"{UNSUPPORTED_FOLDERS[folder]} (key {key!r})")
-        if folder in FOLDER_CONVENTION:
-            return _Plan((FOLDER_CONVENTION[folder],), None, 0)
-        if self.settings.default_analyses:
-            return _Plan(tuple(self.settings.default_analyses), None, 0)
+        if self._default_plan is not None:
+            return self._default_plan
         folders = ", ".join(f"{f}/" for f in FOLDER_CONVENTION)
         return UnsupportedError(
             f"No analysis is configured for key {key!r}: put it under {folders} (the first "

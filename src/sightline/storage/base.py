@@ -7,6 +7,7 @@ strictly (:func:`sightline.storage.local.key_path`).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -88,9 +89,14 @@ class ObjectStore(Protocol):
         ...
 
 
+@functools.lru_cache(maxsize=1024)
+def _valid_bucket(bucket: str) -> bool:
+    return bool(_BUCKET.match(bucket)) and ".." not in bucket
+
+
 def check_bucket(bucket: str) -> str:
     """``bucket`` if it is a valid bucket name (S3's rules, relaxed to allow ``_``)."""
-    if not _BUCKET.match(bucket) or ".." in bucket:
+    if not _valid_bucket(bucket):
         raise InvalidKeyError(
             f"Invalid bucket name {bucket!r}: use 3-63 lower-case letters, digits, '.', '-' "
             "or '_', starting and ending with a letter or digit."

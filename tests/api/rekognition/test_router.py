@@ -87,6 +87,8 @@ def test_signed_round_trip_decodes_bytes_and_parses_the_response(server: Server)
     assert response["Labels"] == [{"Name": "bytes-24", "Confidence": 99.5}]
     assert response["ResponseMetadata"]["HTTPStatusCode"] == 200
     assert len(response["ResponseMetadata"]["RequestId"]) == 36
+    timing = response["ResponseMetadata"]["HTTPHeaders"]["server-timing"]
+    assert timing.startswith("total;dur=") and ", handler;dur=" in timing
 
 
 def test_session_token_signed_by_boto3_is_accepted(server: Server) -> None:

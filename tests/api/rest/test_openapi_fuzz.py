@@ -32,7 +32,6 @@ def test_no_generated_request_causes_a_server_error(settings: Settings) -> None:
             checked.append(operation.label)
             _fuzz(operation, url, headers)
     services.close()
-    services.engine.dispose()
     assert "GET /api/v1/status" in checked
 
 

@@ -16,7 +16,6 @@ def services(settings: Settings) -> Iterator[ApiServices]:
     services = build_services(settings)
     yield services
     services.close()
-    services.engine.dispose()
 
 
 def test_status_needs_a_bearer_token(settings: Settings, services: ApiServices) -> None:
@@ -68,3 +67,15 @@ def test_openapi_describes_the_rest_api(settings: Settings, services: ApiService
         assert "/" not in spec["paths"]  # the Rekognition endpoint is boto3's, not OpenAPI's
         assert "ApiToken" in spec["components"]["securitySchemes"]
         assert client.get("/docs").status_code == 200
+
+
+def test_a_shared_runtime_is_left_to_its_owner(settings: Settings) -> None:
+    from sightline.runtime import Runtime
+
+    runtime = Runtime.open(settings)
+    closed: list[bool] = []
+    runtime.close = lambda: closed.append(True)  # type: ignore[method-assign]
+    with serve(create_app(settings, runtime=runtime)) as url:
+        assert httpx.get(f"{url}/health").status_code == 200
+    assert closed == []  # the app stopped without closing what serve still uses
+    runtime.engine.dispose()

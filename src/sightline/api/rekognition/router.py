@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -62,6 +63,7 @@ def rekognition_router(services: ApiServices, operations: Mapping[str, Handler])
 
     @router.post("/", include_in_schema=False)
     async def rekognition(request: Request) -> Response:
+        started = time.perf_counter()
         request.state.protocol = PROTOCOL
         request.state.request_id = request_id = wire.new_request_id()
         _check_content_type(request.headers.get("content-type"))
@@ -80,8 +82,14 @@ def rekognition_router(services: ApiServices, operations: Mapping[str, Handler])
                 f"{wait:.2f} s or raise the key's rate (`sightline keys create --rate`)."
             )
         context = OperationContext(services=services, operation=operation, caller=caller.id)
-        payload = await services.analysis.run(_execute, handler, context, body)
-        return wire.success(payload, request_id)
+        payload, handler_seconds = await services.analysis.run(_execute, handler, context, body)
+        response = wire.success(payload, request_id)
+        # Where the time went, for clients and benchmarks (the W3C Server-Timing header).
+        response.headers["Server-Timing"] = (
+            f"total;dur={(time.perf_counter() - started) * 1e3:.2f}, "
+            f"handler;dur={handler_seconds * 1e3:.2f}"
+        )
+        return response
 
     return router
 
@@ -94,24 +102,16 @@ async def _identify(services: ApiServices, request: Request, body: bytes) -> tup
         client = request.client.host if request.client else "unknown"
         return operation, Caller("anonymous", f"client:{client}", settings.rate_per_key)
 
-    signed = SignedRequest(
-        method=request.method,
-        raw_path=request.scope.get("raw_path", b"/").decode("latin-1") or "/",
-        query=request.scope.get("query_string", b"").decode("latin-1"),
-        headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw],
-        body_sha256="",
-    )
-
     def authenticate() -> tuple[str, Caller]:
         # Hashing a body of several MB and the key lookup would stall the event loop.
-        checked = SignedRequest(
-            signed.method,
-            signed.raw_path,
-            signed.query,
-            signed.headers,
-            hashlib.sha256(body).hexdigest(),
+        signed = SignedRequest(
+            method=request.method,
+            raw_path=request.scope.get("raw_path", b"/").decode("latin-1") or "/",
+            query=request.scope.get("query_string", b"").decode("latin-1"),
+            headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw],
+            body_sha256=hashlib.sha256(body).hexdigest(),
         )
-        key = services.verifier.authenticate(checked, SERVICE)
+        key = services.verifier.authenticate(signed, SERVICE)
         operation = parse_target(request.headers.get("x-amz-target"))
         services.verifier.authorize(key, operation)
         rate = settings.rate_per_key if key.rate_per_second is None else key.rate_per_second
@@ -120,8 +120,10 @@ async def _identify(services: ApiServices, request: Request, body: bytes) -> tup
     return await run_in_threadpool(authenticate)
 
 
-def _execute(handler: Handler, context: OperationContext, body: bytes) -> bytes:
+def _execute(handler: Handler, context: OperationContext, body: bytes) -> tuple[bytes, float]:
+    """The encoded response and the seconds the handler itself took."""
     params = parse_request(context.operation, wire.parse_json(body))
+    started = time.perf_counter()
     try:
         result = handler(context, params)
     except SightlineError:
@@ -132,7 +134,7 @@ def _execute(handler: Handler, context: OperationContext, body: bytes) -> bytes:
             f"{context.operation} failed inside Sightline ({type(exc).__name__}); the server "
             "log has the details."
         ) from exc
-    return wire.encode(result)
+    return wire.encode(result), time.perf_counter() - started
 
 
 def _check_content_type(value: str | None) -> None:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from enum import Enum
+from typing import Any
+
 from pydantic import BaseModel, Field
 
 
@@ -37,3 +41,75 @@ ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
         (429, "Too many requests"),
     ]
 }
+
+
+class ItemStatusName(str, Enum):
+    PENDING = "PENDING"
+    IN_PROGRESS = "IN_PROGRESS"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+    REJECTED = "REJECTED"
+
+
+class ItemModel(BaseModel):
+    """One catalog item: one version of one object, and where its processing stands."""
+
+    id: str
+    bucket: str
+    key: str
+    version: str = Field(description="v:<version id>, e:<etag> or s:<size>:<mtime>")
+    etag: str | None
+    version_id: str | None
+    size: int
+    mtime: float = Field(description="Seconds since the epoch")
+    media_type: str | None
+    workflow: str | None
+    analyses: list[str]
+    priority: int
+    source: str
+    status: ItemStatusName
+    error: str | None = Field(description="The error's class when FAILED or REJECTED")
+    reason: str | None
+    attempts: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+
+
+class ItemPage(BaseModel):
+    items: list[ItemModel]
+    next_after: str | None = Field(description="Pass as ?after= for the next page; null: done")
+
+
+class ResultModel(BaseModel):
+    """One analysis of an item: its Rekognition-shaped response and where it was written."""
+
+    analysis: str
+    operation: str | None = Field(description="The Rekognition operation the response matches")
+    model_version: str
+    output_bucket: str
+    output_key: str
+    response: dict[str, Any] | None = Field(
+        description="The response; null when over the inline limit (read output_key)"
+    )
+    created_at: dt.datetime
+
+
+class ItemResults(BaseModel):
+    item: ItemModel
+    results: list[ResultModel]
+
+
+class UploadedItem(BaseModel):
+    bucket: str
+    key: str
+    item_id: str | None
+    new: bool = Field(description="False when this exact version was already in the catalog")
+    status: ItemStatusName
+    workflow: str | None
+    reason: str | None = Field(description="Why the item was rejected, if it was")
+
+
+class UploadResponse(BaseModel):
+    items: list[UploadedItem]

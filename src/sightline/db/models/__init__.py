@@ -1,6 +1,7 @@
 """Every table, imported so that ``Base.metadata`` is complete (one module per area)."""
 
 from sightline.db.models import auth as auth
+from sightline.db.models import customlabels as customlabels
 from sightline.db.models import faces as faces
 from sightline.db.models import pipeline as pipeline
 from sightline.db.models import system as system

@@ -3,5 +3,9 @@
 from __future__ import annotations
 
 from sightline.api.rekognition.context import Handler
+from sightline.api.rekognition.operations import customlabels, detect
 
-OPERATIONS: dict[str, Handler] = {}
+OPERATIONS: dict[str, Handler] = {
+    **detect.OPERATIONS,
+    **customlabels.OPERATIONS,
+}
