@@ -370,6 +370,73 @@ class CustomLabelsSettings(Section):
     scheduler_poll_seconds: float = Field(5.0, gt=0)
 
 
+class VideoSettings(Section):
+    """Stored-video jobs (Start*/Get*): sampling, concurrency, limits, outputs."""
+
+    # Two samples a second: an appearance of one second spans at least two samples
+    # whatever its phase, so it is never missed (the issue's floor), at a quarter of the
+    # decode-and-analyse cost of a 8 fps plan.
+    sample_fps: float = Field(2.0, gt=0, le=60, description="Frames analysed per second")
+    keyframes_only: bool = Field(
+        False, description="Decode only keyframes (fast, coarse; the GOP sets the rate)"
+    )
+    max_side: int = Field(1280, ge=160, description="Sampled frames are shrunk to this side")
+    decode_threads: int = Field(0, ge=0, description="FFmpeg decoder threads; 0: automatic")
+    max_concurrent_jobs: int = Field(2, ge=1, description="Video jobs running at once")
+    refuse_over_limit: bool = Field(
+        False,
+        description="Start* beyond max_concurrent_jobs unfinished jobs fails with "
+        "LimitExceededException (Rekognition's behaviour) instead of waiting in the queue",
+    )
+    max_object_bytes: int = Field(10 * 1024**3, ge=1, description="Largest video (10 GB)")
+    max_duration_seconds: float = Field(6 * 3600.0, gt=0, description="Longest video (6 h)")
+    person_filter: bool = Field(
+        True, description="Face analyses look only at frames where a person is detected"
+    )
+    output_prefix: str = Field("async/", description="async/{key}-analysis/{JobTag}/...")
+    job_retention_seconds: float = Field(
+        7 * 86400.0, ge=0, description="Finished jobs and their results are kept this long"
+    )
+
+
+class NotificationTopic(Section):
+    """Where an SNS-style topic name (``NotificationChannel.SNSTopicArn``) delivers."""
+
+    webhook: str | None = Field(None, description="http(s) URL receiving an SNS-style POST")
+    mqtt_topic: str | None = Field(None, description="MQTT topic the message is published on")
+    secret: SecretStr | None = Field(
+        None, description="HMAC-SHA256 key for this topic's webhook; default notify.secret"
+    )
+
+
+class NotifySettings(Section):
+    """Notifications (video job completion, ...): an outbox delivered with retries."""
+
+    topics: dict[str, NotificationTopic] = Field(
+        default_factory=dict,
+        description="SNS topic name or ARN -> webhook and/or MQTT topic",
+    )
+    allow_url_channels: bool = Field(
+        True,
+        description="Accept an http(s):// or mqtt:// URL as SNSTopicArn directly",
+    )
+    secret: SecretStr | None = Field(
+        None,
+        description="HMAC-SHA256 key signing webhooks; default: generated once into "
+        "data_dir/notify.key (mode 0600)",
+    )
+    mqtt_host: str = "127.0.0.1"
+    mqtt_port: int = Field(1883, ge=1, le=65535)
+    mqtt_username: str | None = None
+    mqtt_password: SecretStr | None = None
+    mqtt_qos: int = Field(1, ge=0, le=2)
+    timeout_seconds: float = Field(10.0, gt=0, description="Per delivery attempt")
+    max_attempts: int = Field(20, ge=1, description="Then the message is dead (kept, logged)")
+    backoff_seconds: float = Field(1.0, gt=0, description="First retry delay; doubles")
+    backoff_max_seconds: float = Field(600.0, gt=0)
+    poll_seconds: float = Field(1.0, gt=0, description="How often serve delivers due messages")
+
+
 class Settings(BaseSettings):
     """The root of the configuration tree."""
 
@@ -396,6 +463,8 @@ class Settings(BaseSettings):
     pipeline: PipelineSettings = PipelineSettings()
     api: ApiSettings = ApiSettings()
     customlabels: CustomLabelsSettings = CustomLabelsSettings()
+    video: VideoSettings = VideoSettings()
+    notify: NotifySettings = NotifySettings()
 
     @classmethod
     def settings_customise_sources(

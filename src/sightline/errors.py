@@ -122,6 +122,10 @@ class VideoTooLargeError(InvalidInputError):
     """The video is larger than the configured limits."""
 
 
+class InvalidVideoError(InvalidInputError):
+    """The object is not a video Sightline can decode (corrupt, truncated, no video stream)."""
+
+
 class RequestTooLargeError(InvalidInputError):
     """The request body is larger than the server accepts."""
 
@@ -267,6 +271,9 @@ WIRE_ERRORS: dict[type[SightlineError], WireError] = {
     InvalidTrainingDataError: WireError("InvalidParameterException", 400),
     InvalidKeyError: WireError("InvalidParameterException", 400),
     VideoTooLargeError: WireError("VideoTooLargeException", 400),
+    # Rekognition reports an undecodable video on the job (FAILED, StatusMessage); a
+    # synchronous refusal (e.g. a probe at Start*) is an invalid parameter.
+    InvalidVideoError: WireError("InvalidParameterException", 400),
     IdempotentParameterMismatchError: WireError("IdempotentParameterMismatchException", 400),
     # A body over the server's limit is, for every Rekognition operation, an image too
     # large; 413 tells HTTP clients and proxies not to retry it unchanged.
