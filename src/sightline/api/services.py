@@ -8,13 +8,15 @@ object store and catalog come from the composition root, :class:`sightline.runti
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 
 from sightline.analyzers.base import AnalyzerPool
 from sightline.api.pool import AnalysisPool
+from sightline.api.rekognition.images import read_object
 from sightline.auth.keys import AccessKeyStore
 from sightline.auth.ratelimit import RateLimiter
 from sightline.auth.secrets import load_cipher
@@ -26,6 +28,7 @@ from sightline.storage import ObjectStore
 
 if TYPE_CHECKING:
     from sightline.customlabels.service import CustomLabelsService
+    from sightline.faces.service import FaceService
 
 
 @dataclass
@@ -41,6 +44,7 @@ class ApiServices:
     analysis: AnalysisPool = field(init=False)
     # Built on first use; serve hands in the one its scheduler also drives.
     custom_labels: CustomLabelsService | None = None
+    face_service: FaceService | None = None  # built on first use, by faces()
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
@@ -67,12 +71,33 @@ class ApiServices:
                 self.custom_labels = CustomLabelsService(self.runtime)
             return self.custom_labels
 
+    def faces(self) -> FaceService:
+        """The face-collection service both APIs call: the runtime's engine, the API's
+        analyzers, and ``Image.S3Object`` read through the runtime's object store."""
+        with self._lock:
+            if self.face_service is None:
+                from sightline.faces.service import FaceService
+
+                self.face_service = FaceService(
+                    self.settings,
+                    engine=self.engine,
+                    pool=self.analyzers,
+                    image_resolver=self._read_image_object,
+                    migrate=False,  # Runtime.open migrated every branch
+                )
+            return self.face_service
+
+    def _read_image_object(self, obj: Mapping[str, Any]) -> bytes:
+        return read_object(obj, self.store, self.settings.limits.max_object_bytes)
+
     def close(self) -> None:
-        """Stop the analysis pool (finishing running work), the custom-label units, and
-        release the database."""
+        """Stop the analysis pool (finishing running work), the custom-label units, write
+        the face indexes, and release the database."""
         self.analysis.shutdown()
         if self.custom_labels is not None:
             self.custom_labels.close()
+        if self.face_service is not None:
+            self.face_service.close()
         if self.owns_runtime:
             self.runtime.close()
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from sightline.api.rekognition.context import Handler
-from sightline.api.rekognition.operations import customlabels, detect
+from sightline.api.rekognition.operations import collections, customlabels, detect
 
 OPERATIONS: dict[str, Handler] = {
     **detect.OPERATIONS,
     **customlabels.OPERATIONS,
+    **collections.OPERATIONS,
 }
