@@ -13,37 +13,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 from botocore.exceptions import ClientError
-from PIL import Image as PILImage
 
 from sightline.analyzers.base import AnalyzerPool
 from sightline.api.app import create_app
 from sightline.api.services import ApiServices, build_services
 from sightline.config import Settings
+from tests.api.face_images import astronaut_copy, mirrored_astronaut
 from tests.api.live import rekognition, serve
 from tests.botocore_shapes import assert_valid_output
-from tests.conftest import encode, rgb, sample_bytes
+from tests.conftest import sample_bytes
 
 pytestmark = pytest.mark.slow
 
 BUCKET = "photos"
 PEOPLE = "people"
-
-
-def astronaut_copy() -> bytes:
-    """astronaut.png rotated 5 degrees and scaled to 75%, as a JPEG: same person.
-
-    (Larger rotations make dlib see a second, false face on the suit's patch.)
-    """
-    pil = PILImage.fromarray(rgb("astronaut.png")).rotate(5, resample=PILImage.Resampling.BICUBIC)
-    pil = pil.resize((384, 384), PILImage.Resampling.LANCZOS)
-    return encode(np.asarray(pil), "JPEG", quality=85)
-
-
-def mirrored_astronaut() -> bytes:
-    return encode(np.ascontiguousarray(rgb("astronaut.png")[:, ::-1]), "PNG")
 
 
 @dataclass

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from fastapi import APIRouter, Depends
 
 from sightline.api.rekognition.context import Handler
+from sightline.api.rest.collections import collections_router
 from sightline.api.rest.customlabels import customlabels_router
 from sightline.api.rest.items import items_router
 from sightline.api.rest.models import ERROR_RESPONSES
@@ -27,4 +28,5 @@ def rest_router(services: ApiServices, operations: Mapping[str, Handler]) -> API
     router.include_router(customlabels_router(services))
     router.include_router(items_router(services))
     router.include_router(uploads_router(services))
+    router.include_router(collections_router(services))
     return router
