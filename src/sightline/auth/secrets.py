@@ -10,17 +10,11 @@ database alone; operators who want more set the key from their secret manager.
 
 from __future__ import annotations
 
-import logging
-import os
-import stat
-from pathlib import Path
-
 from cryptography.fernet import Fernet, InvalidToken
 
+from sightline.auth import keyfile
 from sightline.config import Settings
 from sightline.errors import InternalError, InvalidParameterError
-
-log = logging.getLogger(__name__)
 
 KEY_FILE = "secret.key"
 
@@ -62,34 +56,11 @@ def load_cipher(settings: Settings) -> SecretCipher:
     if configured is not None:
         return SecretCipher(configured.get_secret_value().encode(), "settings.api.encryption_key")
     path = settings.data_dir / KEY_FILE
-    if not path.exists():
-        _generate(path)
-    _warn_if_readable_by_others(path)
-    return SecretCipher(path.read_bytes().strip(), str(path))
-
-
-def _generate(path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return  # another process created it first; use theirs
-    with os.fdopen(fd, "wb") as f:
-        f.write(Fernet.generate_key() + b"\n")
-    log.warning(
-        "Generated the encryption key for access-key secrets at %s (mode 0600). Back it "
-        "up with the database: without it, stored access keys cannot be verified. Set "
-        "SIGHTLINE_API__ENCRYPTION_KEY to keep the key elsewhere.",
+    key = keyfile.load_or_create(
         path,
+        Fernet.generate_key,
+        created="Generated the encryption key for access-key secrets at %s (mode 0600). "
+        "Back it up with the database: without it, stored access keys cannot be verified. "
+        "Set SIGHTLINE_API__ENCRYPTION_KEY to keep the key elsewhere.",
     )
-
-
-def _warn_if_readable_by_others(path: Path) -> None:
-    mode = path.stat().st_mode
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        log.warning(
-            "%s is accessible to other users (mode %o); run `chmod 600 %s`.",
-            path,
-            stat.S_IMODE(mode),
-            path,
-        )
+    return SecretCipher(key, str(path))
