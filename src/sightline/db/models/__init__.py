@@ -3,5 +3,6 @@
 from sightline.db.models import auth as auth
 from sightline.db.models import customlabels as customlabels
 from sightline.db.models import faces as faces
+from sightline.db.models import notify as notify
 from sightline.db.models import pipeline as pipeline
 from sightline.db.models import system as system
