@@ -3,8 +3,9 @@
 Starts, around one :class:`Runtime`: the worker processes (``LocalExecutor``), the
 folder watcher on the input bucket (local storage), and the scheduler with the
 pipeline's periodic jobs — expired-lease sweeps, delivery-stream flushes, pollers of
-buckets without events, and the purge of old finished tasks. ``stop()`` takes them down
-in the reverse order, letting workers finish their task in hand.
+buckets without events, the purge of old finished tasks, and notification delivery
+(the outbox, :mod:`sightline.notify`). ``stop()`` takes them down in the reverse
+order, letting workers finish their task in hand.
 
 Embedded layout (``--data-dir``, default ``./sightline-data``)::
 
@@ -21,6 +22,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from sightline.config import Settings
+from sightline.notify.dispatcher import Dispatcher
 from sightline.pipeline.delivery import DeliveryStreams
 from sightline.pipeline.ingest import Ingestor
 from sightline.pipeline.lister import Lister
@@ -102,6 +104,8 @@ class EmbeddedSystem:
                 lambda: rt.tasks.purge(older_than=p.task_retention_seconds),
                 first=60.0,
             )
+        dispatcher = Dispatcher(rt.engine, self.settings)
+        s.every(self.settings.notify.poll_seconds, "notify-deliver", dispatcher.deliver_due)
         registry = WorkerRegistry(rt.engine)
         s.every(3600.0, "prune-workers", lambda: registry.prune(86400.0), first=60.0)
         lister = Lister(rt.store, self.ingestor, rt.engine)
