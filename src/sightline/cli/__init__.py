@@ -18,6 +18,7 @@ from sightline.cli import collections as collections_cmd
 from sightline.cli import customlabels as customlabels_cmd
 from sightline.cli import keys as keys_cmd
 from sightline.cli import models as models_cmd
+from sightline.cli import notify as notify_cmd
 from sightline.cli import serve as serve_cmd
 from sightline.cli import status as status_cmd
 from sightline.cli import tasks as tasks_cmd
@@ -60,6 +61,7 @@ app.add_typer(keys_cmd.app, name="keys")
 app.add_typer(tokens_cmd.app, name="tokens")
 app.add_typer(customlabels_cmd.app, name="customlabels")
 app.add_typer(batches_cmd.app, name="batch")
+app.add_typer(notify_cmd.app, name="notify")
 
 
 def main() -> None:
