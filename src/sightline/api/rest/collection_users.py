@@ -15,6 +15,7 @@ from starlette.requests import Request
 
 from sightline.api.rekognition.shapes.common import drop_none
 from sightline.api.rest import collection_models as m
+from sightline.api.rest import collection_results as to
 from sightline.api.rest.image_body import openapi, read_image_body
 from sightline.api.services import ApiServices
 from sightline.errors import InvalidParameterError
@@ -49,7 +50,7 @@ def _users(router: APIRouter, services: ApiServices) -> None:
         page = services.faces().list_users(
             drop_none({"CollectionId": collection_id, "MaxResults": limit, "NextToken": next_token})
         )
-        return m.UserPage(users=[m.user(u) for u in page.items], next_token=page.next_token)
+        return m.UserPage(users=[to.user(u) for u in page.items], next_token=page.next_token)
 
     @router.delete("/users/{user_id}", status_code=204, summary="Delete a user")
     def delete_user(collection_id: CollectionId, user_id: UserId) -> None:
@@ -77,7 +78,7 @@ def _users(router: APIRouter, services: ApiServices) -> None:
         )
         return m.AssociateResponse(
             associated=list(result.associated),
-            unsuccessful=[m.failed(f) for f in result.unsuccessful],
+            unsuccessful=[to.failed(f) for f in result.unsuccessful],
             user_status=result.user_status,
         )
 
@@ -97,7 +98,7 @@ def _users(router: APIRouter, services: ApiServices) -> None:
         )
         return m.DisassociateResponse(
             disassociated=list(result.disassociated),
-            unsuccessful=[m.failed(f) for f in result.unsuccessful],
+            unsuccessful=[to.failed(f) for f in result.unsuccessful],
             user_status=result.user_status,
         )
 
@@ -139,27 +140,27 @@ def _users(router: APIRouter, services: ApiServices) -> None:
             found = await services.analysis.run(
                 lambda: services.faces().search_users_by_image(by_image)
             )
-            return m.user_search_response(found)
+            return to.user_search_response(found)
         if quality_filter is not None:
             raise InvalidParameterError("quality_filter applies to image searches.")
         by_id = drop_none(
             {**common, "FaceId": given.get("face_id"), "UserId": given.get("user_id")}
         )
         result = await services.analysis.run(lambda: services.faces().search_users(by_id))
-        return m.user_search_response(result)
+        return to.user_search_response(result)
 
 
 def _persons(router: APIRouter, services: ApiServices) -> None:
     @router.get("/persons", response_model=list[m.PersonModel], summary="List person records")
     def list_persons(collection_id: CollectionId) -> list[m.PersonModel]:
-        return [m.person(p) for p in services.faces().list_persons(collection_id)]
+        return [to.person(p) for p in services.faces().list_persons(collection_id)]
 
     @router.post(
         "/persons", response_model=m.PersonModel, status_code=201, summary="Create a person"
     )
     def create_person(collection_id: CollectionId, body: m.PersonBody) -> m.PersonModel:
         """A new record with a generated person_id."""
-        return m.person(services.faces().put_person(collection_id, **body.model_dump()))
+        return to.person(services.faces().put_person(collection_id, **body.model_dump()))
 
     @router.put(
         "/persons/{person_id}", response_model=m.PersonModel, summary="Create or replace a person"
@@ -172,11 +173,11 @@ def _persons(router: APIRouter, services: ApiServices) -> None:
         record = services.faces().put_person(
             collection_id, person_id=person_id, **body.model_dump()
         )
-        return m.person(record)
+        return to.person(record)
 
     @router.get("/persons/{person_id}", response_model=m.PersonModel, summary="A person")
     def get_person(collection_id: CollectionId, person_id: PersonId) -> m.PersonModel:
-        return m.person(services.faces().get_person(collection_id, person_id))
+        return to.person(services.faces().get_person(collection_id, person_id))
 
     @router.delete("/persons/{person_id}", status_code=204, summary="Delete a person record")
     def delete_person(collection_id: CollectionId, person_id: PersonId) -> None:

@@ -11,13 +11,14 @@ Users and person records are in :mod:`sightline.api.rest.collection_users`.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 from starlette.requests import Request
 
 from sightline.api.rekognition.shapes.common import drop_none
 from sightline.api.rest import collection_models as m
+from sightline.api.rest import collection_results as to
 from sightline.api.rest.collection_users import users_router
 from sightline.api.rest.image_body import openapi, read_image_body
 from sightline.api.services import ApiServices
@@ -55,7 +56,7 @@ def _collections(services: ApiServices) -> APIRouter:
     def create_collection(body: m.CreateCollectionBody) -> m.CollectionModel:
         request = drop_none({"CollectionId": body.collection_id, "Tags": body.tags or None})
         info = services.faces().create_collection(request, face_model=body.face_model)
-        return m.collection(info, counted=True)
+        return to.collection(info, counted=True)
 
     @router.get("", response_model=m.CollectionPage, summary="List collections")
     def list_collections(
@@ -66,14 +67,14 @@ def _collections(services: ApiServices) -> APIRouter:
             drop_none({"MaxResults": limit, "NextToken": next_token})
         )
         return m.CollectionPage(
-            collections=[m.collection(c, counted=False) for c in page.items],
+            collections=[to.collection(c, counted=False) for c in page.items],
             next_token=page.next_token,
         )
 
     @router.get("/{collection_id}", response_model=m.CollectionModel, summary="A collection")
     def describe_collection(collection_id: CollectionId) -> m.CollectionModel:
         info = services.faces().describe_collection({"CollectionId": collection_id})
-        return m.collection(info, counted=True)
+        return to.collection(info, counted=True)
 
     @router.delete("/{collection_id}", status_code=204, summary="Delete a collection")
     def delete_collection(collection_id: CollectionId) -> None:
@@ -118,7 +119,7 @@ def _faces(services: ApiServices) -> APIRouter:
             }
         )
         result = await services.analysis.run(lambda: services.faces().index_faces(rekognition))
-        return m.index_response(result)
+        return to.index_response(result)
 
     @router.get(
         "/collections/{collection_id}/faces", response_model=m.FacePage, summary="List faces"
@@ -143,7 +144,7 @@ def _faces(services: ApiServices) -> APIRouter:
             )
         )
         return m.FacePage(
-            faces=[m.face(f) for f in page.items],
+            faces=[to.face(f) for f in page.items],
             next_token=page.next_token,
             face_model_version=version,
         )
@@ -175,7 +176,7 @@ def _faces(services: ApiServices) -> APIRouter:
             {"CollectionId": collection_id, "FaceIds": body.face_ids}
         )
         return m.DeleteFacesResponse(
-            deleted=list(result.deleted), unsuccessful=[m.failed(f) for f in result.unsuccessful]
+            deleted=list(result.deleted), unsuccessful=[to.failed(f) for f in result.unsuccessful]
         )
 
     @router.post(
@@ -210,7 +211,7 @@ def _faces(services: ApiServices) -> APIRouter:
                 raise InvalidParameterError("all and quality_filter apply to image searches.")
             by_id = drop_none({**common, "FaceId": face_id})
             found = await services.analysis.run(lambda: services.faces().search_faces(by_id))
-            return m.face_search_response(found)
+            return to.face_search_response(found)
         by_image = drop_none({**common, "Image": image, "QualityFilter": _value(quality_filter)})
 
         def run() -> m.SearchResponse:
@@ -222,7 +223,7 @@ def _faces(services: ApiServices) -> APIRouter:
             )
             return m.SearchResponse(
                 face_model_version=results[0].face_model_version,
-                results=[m.image_search_result(r) for r in results],
+                results=[to.image_search_result(x) for x in results],
             )
 
         return await services.analysis.run(run)
@@ -247,10 +248,10 @@ def _faces(services: ApiServices) -> APIRouter:
             }
         )
         result = await services.analysis.run(lambda: services.faces().compare_faces(rekognition))
-        return m.compare_response(result)
+        return to.compare_response(result)
 
     return router
 
 
-def _value(choice: m.QualityFilter | None) -> Any:
+def _value(choice: m.QualityFilter | None) -> str | None:
     return None if choice is None else choice.value
