@@ -394,6 +394,11 @@ class VideoSettings(Section):
         True, description="Face analyses look only at frames where a person is detected"
     )
     output_prefix: str = Field("async/", description="async/{key}-analysis/{JobTag}/...")
+    pipeline_topic: str | None = Field(
+        None,
+        description="NotificationChannel.SNSTopicArn of the jobs the pipeline starts for "
+        "videos it ingests (a notify.topics name, an http(s):// or mqtt:// URL)",
+    )
     job_retention_seconds: float = Field(
         7 * 86400.0, ge=0, description="Finished jobs and their results are kept this long"
     )

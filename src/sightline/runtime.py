@@ -71,12 +71,22 @@ class Runtime:
         # An item whose task died (its worker crashed on every attempt) is FAILED.
         for kind in (IMAGE_WORKFLOW, VIDEO_WORKFLOW):
             tasks.on_dead(kind, _fail_items)
+        from sightline.video.jobs import VIDEO_KIND
+        from sightline.video.settle import fail_dead_jobs
+
+        tasks.on_dead(VIDEO_KIND, fail_dead_jobs(runtime))
         return runtime
 
     def apply_limits(self) -> None:
         """Write the configured per-kind limits to the database, where claims read them."""
-        for kind, lim in self.settings.pipeline.limits.items():
+        from sightline.video.jobs import VIDEO_KIND
+
+        limits = self.settings.pipeline.limits
+        for kind, lim in limits.items():
             self.tasks.set_limit(kind, rate=lim.rate, burst=lim.burst, max_running=lim.concurrency)
+        if VIDEO_KIND not in limits:
+            # At most max_concurrent_jobs video jobs run at once, across every worker.
+            self.tasks.set_limit(VIDEO_KIND, max_running=self.settings.video.max_concurrent_jobs)
 
     def ensure_buckets(self) -> None:
         p = self.settings.pipeline

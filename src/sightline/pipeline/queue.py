@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 import random
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -191,13 +191,24 @@ class TaskStore:
 
     # --- claim ----------------------------------------------------------------------
 
-    def claim(self, kinds: Sequence[str], n: int, *, owner: str, lease: float) -> Claim:
+    def claim(
+        self,
+        kinds: Sequence[str],
+        n: int,
+        *,
+        owner: str,
+        lease: float,
+        per_kind: Mapping[str, int] | None = None,
+    ) -> Claim:
         """Lease up to ``n`` due tasks of ``kinds`` to ``owner`` for ``lease`` seconds.
 
         Highest priority first, then oldest. Each claim counts an attempt. Per-kind
         limits are honoured: never more running than ``max_running`` (counting unexpired
-        leases), never more claims than the token bucket holds.
+        leases), never more claims than the token bucket holds. ``per_kind`` caps how
+        many of a kind this one claim takes (a worker runs a batch one task at a time,
+        so a long video job should not hold a second one idle behind it).
         """
+        per_kind = per_kind or {}
         if n <= 0 or not kinds:
             return Claim([])
         now = self.clock()
@@ -214,7 +225,7 @@ class TaskStore:
             remaining = n
             for kind in sorted(limits):
                 lim = limits[kind]
-                allow = remaining
+                allow = min(remaining, per_kind.get(kind, remaining))
                 if lim.max_running is not None:
                     running = conn.scalar(
                         select(func.count())
@@ -237,7 +248,14 @@ class TaskStore:
                     if tokens < 1 and lim.rate > 0:
                         need = (1 - tokens) / lim.rate
                         wait = need if wait is None else min(wait, need)
-            unlimited = [k for k in kinds if k not in limits]
+            unlimited = [k for k in kinds if k not in limits and k not in per_kind]
+            for kind in sorted(k for k in kinds if k not in limits and k in per_kind):
+                if remaining > 0:
+                    got = self._take(
+                        conn, [kind], min(remaining, per_kind[kind]), owner, now, lease
+                    )
+                    claimed.extend(got)
+                    remaining -= len(got)
             if unlimited and remaining > 0:
                 claimed.extend(self._take(conn, unlimited, remaining, owner, now, lease))
         claimed.sort(key=lambda t: (-t.priority, t.id))

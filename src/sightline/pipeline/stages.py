@@ -23,6 +23,9 @@ if TYPE_CHECKING:
 # kind -> "module:Class"; the class is built once per worker process.
 STAGES: dict[str, str] = {
     "image": "sightline.pipeline.image_task:ImageStage",
+    # Ingested videos become one job per analysis; jobs run under the video cap.
+    "video": "sightline.video.stage:VideoItemStage",
+    "video-job": "sightline.video.stage:VideoJobStage",
     # serve trains in its own trainer process; other machines can take trainings with
     # `sightline worker --kinds customlabels-train`.
     "customlabels-train": "sightline.customlabels.trainer:TrainingStage",

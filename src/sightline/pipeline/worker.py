@@ -130,6 +130,12 @@ class WorkerLoop:
         self.tasks = tasks
         self.stages = dict(stages)
         self.kinds = sorted(self.stages)
+        # A stage may cap how many of its tasks one claim takes (``claim_limit``).
+        self.per_kind = {
+            kind: int(stage.claim_limit)
+            for kind, stage in self.stages.items()
+            if getattr(stage, "claim_limit", None) is not None
+        }
         self.owner = owner or worker_id()
         self.batch_size = batch_size
         self.lease = lease
@@ -159,7 +165,11 @@ class WorkerLoop:
         try:
             while not self._stop.is_set():
                 claim = self.tasks.claim(
-                    self.kinds, self.batch_size, owner=self.owner, lease=self.lease
+                    self.kinds,
+                    self.batch_size,
+                    owner=self.owner,
+                    lease=self.lease,
+                    per_kind=self.per_kind,
                 )
                 if not claim.tasks:
                     if until_idle and self._idle():

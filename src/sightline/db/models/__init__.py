@@ -6,3 +6,4 @@ from sightline.db.models import faces as faces
 from sightline.db.models import notify as notify
 from sightline.db.models import pipeline as pipeline
 from sightline.db.models import system as system
+from sightline.db.models import video as video

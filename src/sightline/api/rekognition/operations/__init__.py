@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from sightline.api.rekognition.context import Handler
-from sightline.api.rekognition.operations import collections, customlabels, detect
+from sightline.api.rekognition.operations import collections, customlabels, detect, video
 
 OPERATIONS: dict[str, Handler] = {
     **detect.OPERATIONS,
     **customlabels.OPERATIONS,
     **collections.OPERATIONS,
+    **video.OPERATIONS,
 }
