@@ -22,7 +22,9 @@ def worker(
         Optional[int],  # noqa: UP045
         typer.Option("--workers", "-n", help="Processes; default pipeline.workers"),
     ] = None,
-    kinds: Annotated[str, typer.Option(help="Task kinds to run, comma-separated")] = "image,video,video-job",
+    kinds: Annotated[
+        str, typer.Option(help="Task kinds to run, comma-separated")
+    ] = "image,video,video-job",
 ) -> None:
     """Run worker processes until interrupted (SIGINT/SIGTERM finish the task in hand)."""
     import logging
