@@ -295,25 +295,13 @@ class VideoJobs:
 
     # --- while running --------------------------------------------------------------
 
-    def begin(
-        self,
-        job_id: str,
-        *,
-        video_metadata: Mapping[str, Any],
-        audio_metadata: Sequence[Mapping[str, Any]],
-        frames_total: int,
-    ) -> None:
+    def begin(self, job_id: str) -> None:
+        """The job's analysis starts now (a retry starts it again from nothing)."""
         with tx.write(self.engine, durable=False) as conn:
             conn.execute(
                 update(J)
                 .where(J.c.job_id == job_id)
-                .values(
-                    started_at=time.time(),
-                    video_metadata=dict(video_metadata),
-                    audio_metadata=[dict(a) for a in audio_metadata],
-                    frames_total=frames_total,
-                    frames_done=0,
-                )
+                .values(started_at=time.time(), frames_done=0, frames_total=None)
             )
 
     def progress(self, job_id: str, frames_done: int, frames_total: int | None = None) -> None:
@@ -335,6 +323,8 @@ class VideoJobs:
         message: str | None,
         partial: bool,
         output: tuple[str, str] | None,
+        video_metadata: Mapping[str, Any] | None = None,
+        audio_metadata: Sequence[Mapping[str, Any]] = (),
     ) -> None:
         """Store the records (per aggregation), mark SUCCEEDED, queue the notification."""
         for aggregation, rows in records.items():
@@ -350,6 +340,8 @@ class VideoJobs:
             record_count=len(main),
             output_bucket=output[0] if output else None,
             output_key=output[1] if output else None,
+            video_metadata=dict(video_metadata) if video_metadata else None,
+            audio_metadata=[dict(a) for a in audio_metadata],
         )
 
     def fail(self, conn: Connection, job: JobRow, message: str) -> None:

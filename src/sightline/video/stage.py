@@ -132,6 +132,8 @@ class VideoJobStage:
                 message=output.partial,
                 partial=output.partial is not None,
                 output=(self.rt.settings.pipeline.output_bucket, stored.output_key),
+                video_metadata=output.video_metadata,
+                audio_metadata=output.audio,
             )
             if job.item_id is not None:
                 self._record_item_result(conn, job, stored)
@@ -143,6 +145,7 @@ class VideoJobStage:
         def progress(done: int, total: int) -> None:
             self.jobs.progress(job.job_id, done, total)
 
+        self.jobs.begin(job.job_id)
         with local_copy(self.rt.store, job.bucket, job.name) as path:
             output = analyze_video(
                 path,
@@ -153,12 +156,6 @@ class VideoJobStage:
                 faces=self.faces,
                 progress=progress,
             )
-        self.jobs.begin(
-            job.job_id,
-            video_metadata=output.video_metadata,
-            audio_metadata=output.audio,
-            frames_total=output.details.get("frames", {}).get("frames", 0),
-        )
         return output
 
     def _write(self, job: JobRow, output: VideoOutput) -> StoredResult:
