@@ -84,3 +84,24 @@ def _print(snap: dict[str, Any]) -> None:
             f"{time.time() - w['heartbeat_at']:.0f}s ago",
         )
     console.print(workers if snap["workers"] else "Workers: none alive")
+    video = snap.get("video", {})
+    jobs = video.get("jobs", {})
+    console.print(
+        "Video jobs: " + ", ".join(f"{n} {s.lower()}" for s, n in sorted(jobs.items()))
+        if jobs
+        else "Video jobs: none"
+    )
+    if video.get("running"):
+        running = Table(title="Video jobs running")
+        for col in ("job", "api", "video", "frames", "for"):
+            running.add_column(col)
+        for j in video["running"]:
+            total = j["frames_total"]
+            running.add_row(
+                j["job_id"][:12],
+                j["api"],
+                j["video"],
+                f"{j['frames_done']}/{total}" if total else str(j["frames_done"]),
+                f"{time.time() - j['started_at']:.0f}s",
+            )
+        console.print(running)

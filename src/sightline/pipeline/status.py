@@ -26,9 +26,14 @@ def snapshot(runtime: Runtime, *, window: float = 60.0) -> dict[str, Any]:
 
     ``queue``: ``[{"kind", "state", "count"}]``; ``throughput``: tasks done per second
     by kind over ``window`` seconds; ``limits``: configured rate/burst/cap and the
-    tokens now in each bucket; ``workers``: live workers; ``items``: counts by status.
+    tokens now in each bucket; ``workers``: live workers; ``items``: counts by status;
+    ``video``: jobs by status and the progress (frames done / expected) of each job
+    that has started and not finished.
     """
+    from sightline.video.jobs import jobs_of
+
     depth = runtime.tasks.depth()
+    jobs = jobs_of(runtime)
     return {
         "queue": [{"kind": k, "state": s, "count": n} for (k, s), n in sorted(depth.items())],
         "throughput": {
@@ -41,6 +46,21 @@ def snapshot(runtime: Runtime, *, window: float = 60.0) -> dict[str, Any]:
             for w in WorkerRegistry(runtime.engine).workers(alive_within=alive_window(runtime))
         ],
         "items": runtime.catalog.counts(),
+        "video": {
+            "jobs": jobs.counts(),
+            "running": [
+                {
+                    "job_id": j.job_id,
+                    "api": j.api,
+                    "video": f"{j.bucket}/{j.name}",
+                    "frames_done": j.frames_done,
+                    "frames_total": j.frames_total,
+                    "started_at": j.started_at,
+                }
+                for j in jobs.list(status="IN_PROGRESS", limit=50)
+                if j.started_at is not None
+            ],
+        },
     }
 
 
@@ -93,3 +113,7 @@ class PipelineCollector:
         yield limit_rate
         yield tokens
         yield cap
+        video = GaugeMetricFamily("sightline_video_jobs", "Video jobs by status", labels=["status"])
+        for status, count in sorted(snap["video"]["jobs"].items()):
+            video.add_metric([status], count)
+        yield video
