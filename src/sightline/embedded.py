@@ -106,6 +106,12 @@ class EmbeddedSystem:
             )
         dispatcher = Dispatcher(rt.engine, self.settings)
         s.every(self.settings.notify.poll_seconds, "notify-deliver", dispatcher.deliver_due)
+        retention = self.settings.video.job_retention_seconds
+        if retention > 0:
+            from sightline.video.jobs import jobs_of
+
+            video_jobs = jobs_of(rt)
+            s.every(3600.0, "purge-video-jobs", lambda: video_jobs.purge(retention), first=120.0)
         registry = WorkerRegistry(rt.engine)
         s.every(3600.0, "prune-workers", lambda: registry.prune(86400.0), first=60.0)
         lister = Lister(rt.store, self.ingestor, rt.engine)

@@ -214,3 +214,18 @@ def test_a_job_settles_once_and_notifies_once(runtime: Runtime) -> None:
     assert message["JobTag"] == "tag"
     assert message["Video"] == {"S3ObjectName": "clip.mp4", "S3Bucket": "content"}
     assert isinstance(message["Timestamp"], int)
+
+
+def test_purge_forgets_old_finished_jobs_and_their_records(runtime: Runtime) -> None:
+    jobs = jobs_of(runtime)
+    done = jobs.start(LABELS, _request())
+    running = jobs.start(LABELS, _request())
+    _settle(runtime, jobs, done, [Record(0, {"Timestamp": 0})])
+    assert jobs.purge(older_than=3600) == 0  # finished just now: kept
+    assert jobs.purge(older_than=-1) == 1
+    assert [j.job_id for j in jobs.list()] == [running]
+    with tx.read(runtime.engine) as conn:
+        records, _ = page(
+            conn, done, aggregation=TIMESTAMPS, sort="TIMESTAMP", max_results=None, next_token=None
+        )
+    assert records == []
