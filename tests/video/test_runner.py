@@ -20,7 +20,8 @@ from sightline.video.apis import (
     SEGMENTS,
     TIMESTAMPS,
 )
-from sightline.video.runner import VideoOutput, analyze_video
+from sightline.video.runner import VideoOutput, analyze_video, document_for
+from tests.botocore_shapes import assert_valid_output
 from tests.conftest import sample_bytes
 from tests.media.videos import Scene, astronaut_scene, cut_scene, not_a_video, truncate
 
@@ -70,6 +71,7 @@ def test_faces_only_while_the_face_is_on_screen(
         progress=lambda done, total: progress.append((done, total)),
     )
     assert scene.face_interval == (2.0, 4.0)
+    assert_valid_output("GetFaceDetection", document_for(FACES, scene.path, {}, output))
     times = _times(output)
     assert len(times) >= 3  # 2 samples a second over 2 seconds
     assert all(1500 <= t <= 4500 for t in times), times
@@ -135,6 +137,9 @@ def test_face_search_finds_the_indexed_person_in_her_window(
             analyzer_pool,
             faces=lambda: faces,
         )
+    assert_valid_output(
+        "GetFaceSearch", document_for(FACE_SEARCH, scene.path, {"CollectionId": "crew"}, found)
+    )
     persons = [r.record for r in found.records[TIMESTAMPS]]
     assert len(persons) >= 3
     assert all(1500 <= p["Timestamp"] <= 4500 for p in persons)
@@ -151,6 +156,7 @@ def test_labels_aggregate_into_segments(
     scene: Scene, video_settings: Settings, analyzer_pool: AnalyzerPool
 ) -> None:
     output = analyze_video(scene.path, LABELS, {"MinConfidence": 60}, video_settings, analyzer_pool)
+    assert_valid_output("GetLabelDetection", document_for(LABELS, scene.path, {}, output))
     segments = {r.name: r.record for r in output.records[SEGMENTS]}
     face = segments["Face"]
     assert 1500 <= face["StartTimestampMillis"] <= 2500
@@ -194,6 +200,9 @@ def test_segment_detection_finds_the_cut_and_the_black_ends(
         {"SegmentTypes": ["TECHNICAL_CUE", "SHOT"]},
         video_settings,
         analyzer_pool,
+    )
+    assert_valid_output(
+        "GetSegmentDetection", document_for(SEGMENT_DETECTION, clip.path, {}, output)
     )
     segments = [r.record for r in output.records[TIMESTAMPS]]
     shots = [s for s in segments if s["Type"] == "SHOT"]
