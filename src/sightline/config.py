@@ -442,6 +442,44 @@ class NotifySettings(Section):
     poll_seconds: float = Field(1.0, gt=0, description="How often serve delivers due messages")
 
 
+class WebSettings(Section):
+    """The photo-album web app: accounts, sessions, albums and their analyses."""
+
+    album_bucket: str = Field(
+        "albums", description="Bucket holding uploaded album photos (owned by the web app)"
+    )
+    album_analyses: list[str] = Field(
+        ["labels", "faces", "metadata", "thumbnail"],
+        min_length=1,
+        description="Analyses every album photo gets (add text, moderation, ...)",
+    )
+    session_hours: float = Field(
+        14 * 24.0, gt=0, description="A login lasts this long, then the user signs in again"
+    )
+    secure_cookies: Literal["auto", "always", "never"] = Field(
+        "auto",
+        description="Mark the session cookie Secure: auto does so for https requests "
+        "(behind a proxy, uvicorn's forwarded headers decide)",
+    )
+    login_max_failures: int = Field(
+        5, ge=1, description="Wrong passwords per user and address before a pause"
+    )
+    login_lockout_seconds: float = Field(
+        300.0, gt=0, description="How long logins for that user and address are refused"
+    )
+    status_poll_seconds: float = Field(
+        0.5, gt=0, description="How often a live status stream reads the photos' states"
+    )
+    stream_seconds: float = Field(
+        25.0, gt=0, description="A status stream ends after this long; browsers reconnect"
+    )
+
+    def album_rule(self) -> RouteRule:
+        """The routing rule of album photos: every object of the album bucket gets the
+        album analyses (checked before the configured rules)."""
+        return RouteRule(bucket=self.album_bucket, analyses=list(self.album_analyses))
+
+
 class Settings(BaseSettings):
     """The root of the configuration tree."""
 
@@ -470,6 +508,7 @@ class Settings(BaseSettings):
     customlabels: CustomLabelsSettings = CustomLabelsSettings()
     video: VideoSettings = VideoSettings()
     notify: NotifySettings = NotifySettings()
+    web: WebSettings = WebSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -36,7 +36,8 @@
     │   ├── UnrecognizedClientError       unknown access key
     │   ├── InvalidSignatureError         wrong secret, stale date, body hash mismatch
     │   ├── IncompleteSignatureError      the Authorization header is malformed
-    │   └── AccessDeniedError             the key may not call the operation
+    │   ├── AccessDeniedError             the key may not call the operation
+    │   └── InvalidCsrfTokenError         a form or script POST lacks its session's CSRF token
     ├── ModelError                        a model is missing, corrupt or failed to run
     │   ├── ModelNotInstalledError
     │   ├── ModelIntegrityError           checksum or size mismatch on pull
@@ -210,6 +211,10 @@ class AccessDeniedError(AuthError):
     """The access key is not allowed to perform this operation."""
 
 
+class InvalidCsrfTokenError(AuthError):
+    """The form's security (CSRF) token is missing or stale: reload the page and retry."""
+
+
 class ModelError(SightlineError):
     """A model could not be loaded or run."""
 
@@ -297,6 +302,7 @@ WIRE_ERRORS: dict[type[SightlineError], WireError] = {
     InvalidSignatureError: WireError("InvalidSignatureException", 403),
     IncompleteSignatureError: WireError("IncompleteSignatureException", 400),
     AccessDeniedError: WireError("AccessDeniedException", 400),
+    InvalidCsrfTokenError: WireError("AccessDeniedException", 403),
     ModelError: WireError("InternalServerError", 500),
     # A model the operator has not installed is a state of this server, not a bug.
     ModelNotInstalledError: WireError("ResourceNotReadyException", 400),

@@ -59,7 +59,7 @@ class Runtime:
             backoff_base=p.backoff_seconds,
             backoff_max=p.backoff_max_seconds,
         )
-        router = Router(p, analysis_table(p))
+        router = Router(p, analysis_table(p), [settings.web.album_rule()])
         runtime = cls(
             settings=settings,
             engine=engine,

@@ -2,8 +2,9 @@
 
 Two questions, asked in this order:
 
-1. *Which analyses?* From the key alone: the first configured rule that fits
-   (bucket, prefix, glob), else the reference convention (the first folder names the
+1. *Which analyses?* From the key alone: the first built-in rule that fits (the web
+   app's album bucket), else the first configured rule that fits (bucket, prefix,
+   glob), else the reference convention (the first folder names the
    API: ``labels/``, ``faces/``, ``text/``, ``moderation/``; ``celebrities/`` is refused
    as unsupported), else ``default_analyses``, else the object is rejected with a reason
    saying how to route it.
@@ -19,7 +20,7 @@ other files then.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -90,9 +91,18 @@ class Router:
         InvalidParameterError: a rule names an unknown analysis or routes nothing.
     """
 
-    def __init__(self, settings: PipelineSettings, analyses: Mapping[str, AnalysisSettings]):
+    def __init__(
+        self,
+        settings: PipelineSettings,
+        analyses: Mapping[str, AnalysisSettings],
+        builtin_rules: Sequence[RouteRule] = (),
+    ):
         self.settings = settings
         self.analyses = analyses
+        # Rules of Sightline's own buckets (album photos), before the configured ones.
+        self.rules = [*builtin_rules, *settings.rules]
+        for n, rule in enumerate(builtin_rules, 1):
+            self._check_known(rule.analyses, f"built-in rule {n} (bucket {rule.bucket})")
         for n, rule in enumerate(settings.rules, 1):
             if not rule.analyses and not rule.workflow:
                 raise InvalidParameterError(
@@ -117,7 +127,7 @@ class Router:
             )
 
     def _plan(self, bucket: str, key: str) -> _Plan | SightlineError:
-        for rule in self.settings.rules:
+        for rule in self.rules:
             if _fits(rule, bucket, key):
                 return _Plan(tuple(rule.analyses), rule.workflow, rule.priority)
         folder = key.split("/", 1)[0] if "/" in key else ""
