@@ -40,6 +40,7 @@ def create_app(
     from sightline.api.rekognition.operations import OPERATIONS
     from sightline.api.rekognition.router import rekognition_router
     from sightline.api.rest import rest_router
+    from sightline.api.web import mount_web
 
     owned = services is None
     services = services or build_services(settings, runtime=runtime)
@@ -87,6 +88,7 @@ def create_app(
     app.include_router(rekognition_router(services, table))
     app.include_router(rest_router(services, table))
     app.include_router(pipeline_router(lambda: services.runtime))
+    mount_web(app, services)
     return app
 
 

@@ -3,7 +3,9 @@
 Rekognition requests (``POST /``) answer ``{"__type", "message"}`` with the code and
 status of :data:`sightline.errors.WIRE_ERRORS`; REST requests answer ``{"code",
 "message"}`` with the same code, and the HTTP status a REST client expects where
-Rekognition's differs (404 for a missing resource rather than 400). Unexpected exceptions
+Rekognition's differs (404 for a missing resource rather than 400). Web pages (requests
+whose ``request.state.error_page`` a page router set) answer an HTML page with that
+same status and message. Unexpected exceptions
 are logged with a traceback and answered as ``InternalServerError`` (500) without
 internals.
 """
@@ -41,13 +43,21 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Exception, _unexpected)
 
 
+def rest_status(exc: SightlineError) -> int:
+    """The HTTP status of ``exc`` for REST clients and web pages."""
+    entry = wire_error(exc)
+    return REST_STATUS.get(entry.code, entry.status)
+
+
 async def _sightline_error(request: Request, exc: SightlineError) -> Response:
     if getattr(request.state, "protocol", None) == PROTOCOL:
         return wire.error(exc, getattr(request.state, "request_id", wire.new_request_id()))
-    entry = wire_error(exc)
+    page = getattr(request.state, "error_page", None)
+    if callable(page):
+        response: Response = page(request, exc, rest_status(exc))
+        return response
     return JSONResponse(
-        {"code": entry.code, "message": exc.message},
-        status_code=REST_STATUS.get(entry.code, entry.status),
+        {"code": wire_error(exc).code, "message": exc.message}, status_code=rest_status(exc)
     )
 
 

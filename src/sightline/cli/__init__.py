@@ -23,6 +23,7 @@ from sightline.cli import serve as serve_cmd
 from sightline.cli import status as status_cmd
 from sightline.cli import tasks as tasks_cmd
 from sightline.cli import tokens as tokens_cmd
+from sightline.cli import users as users_cmd
 from sightline.cli import video as video_cmd
 from sightline.cli import worker as worker_cmd
 from sightline.cli.context import CliState
@@ -60,6 +61,7 @@ app.command("backfill")(backfill_cmd.backfill)
 app.add_typer(tasks_cmd.app, name="tasks")
 app.add_typer(keys_cmd.app, name="keys")
 app.add_typer(tokens_cmd.app, name="tokens")
+app.add_typer(users_cmd.app, name="users")
 app.add_typer(customlabels_cmd.app, name="customlabels")
 app.add_typer(batches_cmd.app, name="batch")
 app.add_typer(notify_cmd.app, name="notify")

@@ -11,12 +11,14 @@ upload is ever held whole in memory.
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Sequence
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, UploadFile
 
 from sightline.api.rest.models import UploadedItem, UploadResponse
 from sightline.api.services import ApiServices
+from sightline.config import ApiSettings
 from sightline.errors import InvalidParameterError, RequestTooLargeError
 from sightline.pipeline.ingest import upload
 from sightline.storage import check_bucket, check_key
@@ -37,20 +39,9 @@ def uploads_router(services: ApiServices) -> APIRouter:
         ] = "",
     ) -> UploadResponse:
         """Store each file at ``prefix + filename`` and queue it for analysis."""
-        limit = settings.api.max_images_per_request
-        if len(files) > limit:
-            raise InvalidParameterError(
-                f"{len(files)} files in one upload; at most {limit} are accepted "
-                "(settings.api.max_images_per_request)."
-            )
+        check_upload_files(files, settings.api)
         target = check_bucket(bucket or settings.pipeline.input_bucket)
         planned = [(f, check_key(_key(prefix, f))) for f in files]
-        for f, key in planned:
-            if f.size is not None and f.size > settings.api.max_upload_bytes:
-                raise RequestTooLargeError(
-                    f"{key} is {f.size:,} bytes; uploads are limited to "
-                    f"{settings.api.max_upload_bytes:,} bytes (settings.api.max_upload_bytes)."
-                )
         services.store.ensure_bucket(target)
         items = []
         for f, key in planned:
@@ -77,6 +68,27 @@ def uploads_router(services: ApiServices) -> APIRouter:
         return UploadResponse(items=items)
 
     return router
+
+
+def check_upload_files(files: Sequence[UploadFile], api: ApiSettings) -> None:
+    """Refuse more files than ``api.max_images_per_request`` or a file over
+    ``api.max_upload_bytes`` (the web app's album uploads check the same).
+
+    Raises:
+        InvalidParameterError, RequestTooLargeError.
+    """
+    limit = api.max_images_per_request
+    if len(files) > limit:
+        raise InvalidParameterError(
+            f"{len(files)} files in one upload; at most {limit} are accepted "
+            "(settings.api.max_images_per_request)."
+        )
+    for f in files:
+        if f.size is not None and f.size > api.max_upload_bytes:
+            raise RequestTooLargeError(
+                f"{f.filename} is {f.size:,} bytes; uploads are limited to "
+                f"{api.max_upload_bytes:,} bytes (settings.api.max_upload_bytes)."
+            )
 
 
 def _key(prefix: str, upload_file: UploadFile) -> str:
