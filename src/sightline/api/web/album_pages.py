@@ -198,8 +198,9 @@ def _refused(
     exc: SightlineError, field: str, again: Callable[[dict[str, str], int], Response]
 ) -> Response:
     """The page again with the error next to ``field``, the form that caused it; an
-    album or photo that is not there (or not the caller's to see) is the error page."""
+    album or photo that is not there (or not the caller's to see or change) is the
+    error page."""
     status = rest_status(exc)
-    if status in (401, 404):
+    if status in (401, 403, 404):
         raise exc
     return again({field: exc.message}, status)
