@@ -64,6 +64,7 @@ def test_labels_come_most_confident_first_and_faces_add_a_tag() -> None:
 def test_boxes_are_label_instances_and_faces() -> None:
     boxes = analyses().boxes()
     assert [(b.kind, b.name) for b in boxes] == [("label", "Person"), ("face", "Face 1")]
+    assert analyses().face_count == 1
     face = boxes[1]
     assert (face.left, face.top, face.width, face.height) == (0.3, 0.1, 0.2, 0.25)
     assert face.to_json()["bounding_box"]["Width"] == 0.2
@@ -82,3 +83,22 @@ def test_a_malformed_box_is_skipped() -> None:
 def test_no_documents_mean_no_tags_boxes_or_thumbnails() -> None:
     empty = PhotoAnalyses()
     assert (empty.tags(), empty.boxes(), empty.thumbnails(), empty.metadata) == ([], [], [], None)
+
+
+def test_without_detect_faces_the_face_label_boxes_the_faces() -> None:
+    face = {"Left": 0.3, "Top": 0.1, "Width": 0.2, "Height": 0.25}
+    labels = {
+        "Labels": [
+            {
+                "Name": "Face",
+                "Confidence": 99.0,
+                "Instances": [{"Confidence": 99.0, "BoundingBox": face}],
+            },
+            {"Name": "Person", "Confidence": 99.0, "Instances": []},
+        ]
+    }
+    only_labels = PhotoAnalyses({"DetectLabels": _doc("labels", labels, PREFIX + "labels.json")})
+    boxes = only_labels.boxes()
+    assert [(b.kind, b.name) for b in boxes] == [("face", "Face 1")]  # drawn once, as a face
+    assert only_labels.face_count == 1 and only_labels.tags() == ["Face", "Person"]
+    assert PhotoAnalyses().face_count is None

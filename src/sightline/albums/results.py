@@ -177,14 +177,45 @@ class PhotoAnalyses:
         """Short tags for a gallery tile: the top labels, plus ``Face`` when DetectFaces
         found faces the labels do not already name."""
         names = [str(label["Name"]) for label in self.labels if "Name" in label][:limit]
-        if self.faces and "Face" not in names:
+        if self.face_boxes() and "Face" not in names:
             names.insert(0, "Face")
         return names[:limit]
 
+    def face_boxes(self) -> list[Box]:
+        """The faces: DetectFaces' when it ran, else the instances of DetectLabels'
+        ``Face`` label (the labels analyzer boxes each face it finds)."""
+        if self.ran("DetectFaces"):
+            found = [
+                _box("face", f"Face {n}", face.get("Confidence", 0), face.get("BoundingBox"))
+                for n, face in enumerate(self.faces, 1)
+            ]
+        else:
+            instances = [
+                inst
+                for label in self.labels
+                if label.get("Name") == "Face"
+                for inst in label.get("Instances", [])
+            ]
+            found = [
+                _box("face", f"Face {n}", inst.get("Confidence", 0), inst.get("BoundingBox"))
+                for n, inst in enumerate(instances, 1)
+            ]
+        return [b for b in found if b is not None]
+
+    @property
+    def face_count(self) -> int | None:
+        """How many faces were found; None when neither DetectFaces nor DetectLabels ran."""
+        if not (self.ran("DetectFaces") or self.ran("DetectLabels")):
+            return None
+        return len(self.face_boxes())
+
     def boxes(self) -> list[Box]:
-        """Every box to draw: label instances, faces, text lines."""
+        """Every box to draw: label instances, faces, text lines. A ``Face`` label's
+        instances are drawn once, as faces."""
         out: list[Box] = []
         for label in self.labels:
+            if label.get("Name") == "Face":
+                continue
             for inst in label.get("Instances", []):
                 b = _box(
                     "label",
@@ -194,10 +225,7 @@ class PhotoAnalyses:
                 )
                 if b is not None:
                     out.append(b)
-        for n, face in enumerate(self.faces, 1):
-            b = _box("face", f"Face {n}", face.get("Confidence", 0), face.get("BoundingBox"))
-            if b is not None:
-                out.append(b)
+        out.extend(self.face_boxes())
         for line in self.text_lines:
             b = _box(
                 "text",

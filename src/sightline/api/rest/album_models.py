@@ -74,7 +74,9 @@ class PhotoModel(BaseModel):
     item_id: str = Field(description="The pipeline item (see /api/v1/items/{id}/results)")
     status: PhotoStatusModel
     tags: list[str] = Field(description="Top labels (and Face when faces were found)")
-    face_count: int | None = Field(None, description="Null until DetectFaces has run")
+    face_count: int | None = Field(
+        None, description="Faces found (DetectFaces, else DetectLabels' Face); null until run"
+    )
     page_url: str
     image_url: str
     thumbnail_url: str | None = Field(None, description="Null until the thumbnail exists")
@@ -135,7 +137,7 @@ def photo_model(photo: PhotoInfo, analyses: PhotoAnalyses | None) -> PhotoModel:
         item_id=photo.item_id,
         status=PhotoStatusModel(**photo.status.to_json()),
         tags=analyses.tags() if analyses is not None else [],
-        face_count=len(analyses.faces) if analyses and analyses.ran("DetectFaces") else None,
+        face_count=analyses.face_count if analyses is not None else None,
         page_url=photo_page(photo.album_id, photo.id),
         image_url=photo_media(photo.album_id, photo.id, "image"),
         thumbnail_url=photo_media(photo.album_id, photo.id, "thumbnail") if has_thumb else None,
