@@ -209,7 +209,9 @@ class RouteRule(Section):
     bucket: str | None = Field(None, description="Only objects of this bucket")
     analyses: list[str] = Field(default_factory=list)
     workflow: str | None = Field(
-        None, description="Task kind to run; default by media type: image or video"
+        None,
+        description="A workflow definition to run (image-album, or one of "
+        "pipeline.workflows), or a task kind; default by media type: image or video",
     )
     priority: int = 0
 
@@ -290,6 +292,16 @@ class PipelineSettings(Section):
     delivery_streams: list[DeliveryStreamSettings] = Field(default_factory=list)
     inline_result_bytes: int = Field(
         256 * 1024, ge=0, description="Responses larger than this live only in storage"
+    )
+    workflows: dict[str, Path] = Field(
+        default_factory=dict,
+        description="Workflow definitions (TOML files) by name, beside the packaged "
+        "image-album; a rule's workflow names one",
+    )
+    workflow_threads: bool = Field(
+        False,
+        description="Run a parallel step's branches in threads of the worker (each worker "
+        "is sized to one core; helps only when workers leave cores idle)",
     )
 
     def heartbeat_interval(self) -> float:
