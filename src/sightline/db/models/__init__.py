@@ -9,3 +9,4 @@ from sightline.db.models import notify as notify
 from sightline.db.models import pipeline as pipeline
 from sightline.db.models import system as system
 from sightline.db.models import video as video
+from sightline.db.models import workflows as workflows
