@@ -100,29 +100,36 @@ class AnalyzerSet:
         Raises the decoder's typed errors (``InvalidImageFormatError``,
         ``ImageTooLargeError``, ...) and whatever an analyzer raises.
         """
+        image = self.decode(data, names)
+        return image.info, [self.analyze(image, name) for name in names]
+
+    def decode(self, data: bytes, names: Sequence[str]) -> Image:
+        """``data`` decoded once for all of ``names``: at the largest size they need, or
+        only its header read (empty pixels) when none of them reads pixels."""
         limits = self.settings.limits
         needs_pixels, side = self.decode_plan(names)
         if needs_pixels:
-            image = decode_image(data, limits, max_side=side, max_bytes=limits.max_object_bytes)
-        else:
-            info = probe_image(data, limits, max_bytes=limits.max_object_bytes)
-            image = Image(pixels=np.empty((0, 0, 3), np.uint8), info=info, source=data)
-        outputs = []
-        for name in names:
-            spec = self.spec(name)
-            analyzer = self.analyzer(name)
-            result = analyzer.analyze(image, spec.options)
-            document, files = self.document(analyzer, name, result, image.info, spec.options)
-            outputs.append(
-                AnalysisOutput(
-                    analysis=name,
-                    operation=spec.operation,
-                    model_version=self._model_version(name, analyzer, result),
-                    document=document,
-                    files=files,
-                )
-            )
-        return image.info, outputs
+            return decode_image(data, limits, max_side=side, max_bytes=limits.max_object_bytes)
+        info = probe_image(data, limits, max_bytes=limits.max_object_bytes)
+        return Image(pixels=np.empty((0, 0, 3), np.uint8), info=info, source=data)
+
+    def analyze(
+        self, image: Image, name: str, options: Mapping[str, Any] | None = None
+    ) -> AnalysisOutput:
+        """Run analysis ``name`` on an image decoded for it; ``options`` (request
+        members) replace the analysis's configured ones when given."""
+        spec = self.spec(name)
+        analyzer = self.analyzer(name)
+        used = spec.options if options is None else options
+        result = analyzer.analyze(image, used)
+        document, files = self.document(analyzer, name, result, image.info, used)
+        return AnalysisOutput(
+            analysis=name,
+            operation=spec.operation,
+            model_version=self._model_version(name, analyzer, result),
+            document=document,
+            files=files,
+        )
 
     def _model_version(self, name: str, analyzer: Any, result: Any) -> str:
         version = getattr(result, "model_version", None)

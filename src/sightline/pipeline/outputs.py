@@ -79,19 +79,29 @@ class OutputWriter:
             body = _json(only.document)
             self.store.put(bucket, prefix + RESPONSE, body, content_type="application/json")
             stored.append(self._stored(only, prefix + RESPONSE, len(body)))
-        else:
-            combined = {o.operation or o.analysis: o.document for o in outputs}
-            self.store.put(
-                bucket, prefix + RESPONSE, _json(combined), content_type="application/json"
-            )
-            for o in outputs:
-                body = _json(o.document)
-                name = f"{prefix}{o.analysis}.json"
-                self.store.put(bucket, name, body, content_type="application/json")
-                stored.append(self._stored(o, name, len(body)))
-        for o in outputs:
-            for name, data in o.files.items():
+            for name, data in only.files.items():
                 self.store.put(bucket, prefix + name, data)
+            return stored
+        combined = {o.operation or o.analysis: o.document for o in outputs}
+        self.store.put(bucket, prefix + RESPONSE, _json(combined), content_type="application/json")
+        return self.write_each(item_id, key, outputs)
+
+    def write_each(
+        self, item_id: str, key: str, outputs: Sequence[AnalysisOutput]
+    ) -> list[StoredResult]:
+        """Write each document alone as ``{analysis}.json`` (and its files), without
+        ``response.json``: what a several-analysis :meth:`write` writes beside it, so a
+        workflow can store some results early and the combined response at its end."""
+        bucket = self.settings.output_bucket
+        prefix = analysis_prefix(self.settings.output_prefix, key, item_id)
+        stored: list[StoredResult] = []
+        for o in outputs:
+            body = _json(o.document)
+            name = f"{prefix}{o.analysis}.json"
+            self.store.put(bucket, name, body, content_type="application/json")
+            stored.append(self._stored(o, name, len(body)))
+            for file_name, data in o.files.items():
+                self.store.put(bucket, prefix + file_name, data)
         return stored
 
     def _stored(self, output: AnalysisOutput, key: str, size: int) -> StoredResult:
