@@ -46,7 +46,7 @@ class EmbeddedSystem:
         runtime: Runtime | None = None,
         workers: int | None = None,
         watch: bool | None = None,
-        kinds: tuple[str, ...] = ("image", "video", "video-job"),
+        kinds: tuple[str, ...] = ("image", "video", "video-job", "workflow"),
     ) -> None:
         self.settings = settings
         self._owned = runtime is None

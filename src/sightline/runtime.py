@@ -20,7 +20,7 @@ from sightline.errors import WorkerLostError
 from sightline.pipeline.analyses import analysis_table
 from sightline.pipeline.catalog import Catalog
 from sightline.pipeline.queue import TaskRow, TaskStore
-from sightline.pipeline.router import IMAGE_WORKFLOW, VIDEO_WORKFLOW, Router
+from sightline.pipeline.router import IMAGE_WORKFLOW, VIDEO_WORKFLOW, WORKFLOW_KIND, Router
 from sightline.storage import ObjectStore, open_store
 
 
@@ -75,6 +75,9 @@ class Runtime:
         from sightline.video.settle import fail_dead_jobs
 
         tasks.on_dead(VIDEO_KIND, fail_dead_jobs(runtime))
+        from sightline.pipeline.workflows.records import fail_dead_workflows
+
+        tasks.on_dead(WORKFLOW_KIND, fail_dead_workflows)
         return runtime
 
     def apply_limits(self) -> None:

@@ -108,3 +108,22 @@ def test_bad_rules_fail_at_start() -> None:
         router(rules=[{"prefix": "x/"}])
     with pytest.raises(InvalidParameterError, match="default_analyses"):
         router(default_analyses=["nope"])
+
+
+def test_a_rule_naming_a_workflow_definition_routes_to_the_workflow_kind() -> None:
+    r = router(rules=[{"prefix": "album/", "workflow": "image-album"}])
+    route = r.route("content", "album/a.jpg", JPEG)
+    assert (route.workflow, route.task_kind, route.media_type) == (
+        "image-album",
+        "workflow",
+        "image/jpeg",
+    )
+    # bytes that are no medium are the workflow's to judge (it records the failure)
+    notes = r.route("content", "album/notes.jpg", b"plain text")
+    assert notes.ok and (notes.task_kind, notes.media_type) == ("workflow", None)
+    # videos still go to the video workflow, and unread bytes to the workflow kind
+    assert r.route("content", "album/clip.jpg", MP4).task_kind == "video"
+    assert r.route("content", "album/later.jpg").task_kind == "workflow"
+    # a task kind is still a task kind
+    plain = router(rules=[{"prefix": "x/", "workflow": "image"}]).route("content", "x/a.jpg", JPEG)
+    assert (plain.workflow, plain.task_kind) == ("image", "image")

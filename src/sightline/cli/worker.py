@@ -24,7 +24,7 @@ def worker(
     ] = None,
     kinds: Annotated[
         str, typer.Option(help="Task kinds to run, comma-separated")
-    ] = "image,video,video-job",
+    ] = "image,video,video-job,workflow",
 ) -> None:
     """Run worker processes until interrupted (SIGINT/SIGTERM finish the task in hand)."""
     import logging

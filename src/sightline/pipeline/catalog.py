@@ -174,8 +174,8 @@ class Catalog:
             self._refresh_mtimes(conn, objects, known)
             tasks = [
                 NewTask(
-                    kind=str(routes[ident].workflow),
-                    key=task_key(str(routes[ident].workflow), rows[ident]["id"]),
+                    kind=str(routes[ident].task_kind),
+                    key=task_key(str(routes[ident].task_kind), rows[ident]["id"]),
                     payload=task_payload(rows[ident]),
                     priority=rows[ident]["priority"],
                 )
@@ -320,6 +320,26 @@ class Catalog:
         **values: Any,
     ) -> None:
         """Set an item's final (or, for PENDING, handed-on) status and reason."""
+        Catalog.finish_as(
+            conn,
+            item_id,
+            status,
+            type(error).__name__ if error else None,
+            error.message if error else None,
+            **values,
+        )
+
+    @staticmethod
+    def finish_as(
+        conn: Connection,
+        item_id: str,
+        status: ItemStatus,
+        error: str | None,
+        reason: str | None,
+        **values: Any,
+    ) -> None:
+        """:meth:`finish` with the error named directly (a workflow's error name, such
+        as ``NotSupportedImageType``, which is no exception class)."""
         now = utcnow()
         final = status in (ItemStatus.SUCCEEDED, ItemStatus.FAILED, ItemStatus.REJECTED)
         conn.execute(
@@ -327,8 +347,8 @@ class Catalog:
             .where(I.c.id == item_id)
             .values(
                 status=status.value,
-                error=type(error).__name__ if error else None,
-                reason=error.message if error else None,
+                error=error[:64] if error else None,
+                reason=reason,
                 updated_at=now,
                 finished_at=now if final else None,
                 **values,

@@ -91,7 +91,7 @@ class ImageStage:
                 return "rejected"
             media_type = route.media_type
             if route.workflow == VIDEO_WORKFLOW:
-                self._hand_to_video(task, owner, media_type)
+                hand_to_video(self.rt, task, owner, media_type)
                 return "handed-off"
         if size > self.limits.max_object_bytes:
             raise ImageTooLargeError(
@@ -131,29 +131,26 @@ class ImageStage:
                 Catalog.finish(conn, item_id, ItemStatus.PENDING, error)
         return "failed" if state == DEAD else "retry"
 
-    def _hand_to_video(self, task: ClaimedTask, owner: str, media_type: str | None) -> None:
-        p = task.payload
-        item_id = str(p["item"])
-        payload = dict(p, media_type=media_type)
-        with tx.write(self.rt.engine, durable=False) as conn:
-            conn.execute(
-                update(I)
-                .where(I.c.id == item_id)
-                .values(
-                    workflow=VIDEO_WORKFLOW,
-                    media_type=media_type,
-                    status=ItemStatus.PENDING.value,
-                )
+
+def hand_to_video(rt: Runtime, task: ClaimedTask, owner: str, media_type: str | None) -> None:
+    """Re-route a task's item, found to be a video by its bytes, to the video workflow:
+    the item becomes PENDING with workflow ``video``, a ``video`` task is queued, and
+    ``task`` completes, in one transaction."""
+    p = task.payload
+    item_id = str(p["item"])
+    payload = dict(p, media_type=media_type)
+    with tx.write(rt.engine, durable=False) as conn:
+        conn.execute(
+            update(I)
+            .where(I.c.id == item_id)
+            .values(
+                workflow=VIDEO_WORKFLOW,
+                media_type=media_type,
+                status=ItemStatus.PENDING.value,
             )
-            self.rt.tasks.enqueue_many(
-                [
-                    NewTask(
-                        VIDEO_WORKFLOW,
-                        task_key(VIDEO_WORKFLOW, item_id),
-                        payload,
-                        task.priority,
-                    )
-                ],
-                conn=conn,
-            )
-            self.rt.tasks.complete(owner, [task.id], conn=conn)
+        )
+        rt.tasks.enqueue_many(
+            [NewTask(VIDEO_WORKFLOW, task_key(VIDEO_WORKFLOW, item_id), payload, task.priority)],
+            conn=conn,
+        )
+        rt.tasks.complete(owner, [task.id], conn=conn)

@@ -10,7 +10,11 @@ Two questions, asked in this order:
    saying how to route it.
 2. *Which workflow?* From the bytes, never the name: images go to the sync image
    pipeline (task kind ``image``, or the rule's workflow), videos to the asynchronous
-   video workflow (kind ``video``), anything else is rejected naming what it is.
+   video workflow (kind ``video``), anything else is rejected naming what it is. A
+   rule's workflow that names a workflow definition (``image-album``) makes the task
+   kind ``workflow``, and bytes that are no medium go to it too: the definition checks
+   the format itself and records the failure on its execution, as the reference's
+   state machine does.
 
 When a source did not read the bytes (bulk backfills), the media type is left unknown
 and the image task sniffs the bytes it reads anyway, re-routing videos and rejecting
@@ -33,24 +37,36 @@ from sightline.errors import (
 )
 from sightline.media.sniff import describe_unknown, sniff
 from sightline.pipeline.analyses import FOLDER_CONVENTION, UNSUPPORTED_FOLDERS
+from sightline.pipeline.workflows.library import workflow_names
 
 IMAGE_WORKFLOW = "image"
 VIDEO_WORKFLOW = "video"
+# The task kind of items routed to a workflow definition (the item's workflow names it).
+WORKFLOW_KIND = "workflow"
 
 
 @dataclass(frozen=True)
 class Route:
-    """Where an object goes: a workflow (the task kind) and its analyses, or a rejection."""
+    """Where an object goes: a workflow and its analyses, or a rejection.
+
+    ``workflow`` is the task kind, or a workflow definition's name when ``kind`` is
+    :data:`WORKFLOW_KIND`.
+    """
 
     workflow: str | None
     analyses: tuple[str, ...] = ()
     priority: int = 0
     media_type: str | None = None  # MIME type, when the bytes were seen
     rejected: SightlineError | None = None
+    kind: str | None = None  # the task kind when it is not ``workflow``'s value
 
     @property
     def ok(self) -> bool:
         return self.rejected is None
+
+    @property
+    def task_kind(self) -> str | None:
+        return self.kind or self.workflow
 
 
 @dataclass(frozen=True)
@@ -99,6 +115,7 @@ class Router:
     ):
         self.settings = settings
         self.analyses = analyses
+        self.definitions = workflow_names(settings)
         # Rules of Sightline's own buckets (album photos), before the configured ones.
         self.rules = [*builtin_rules, *settings.rules]
         for n, rule in enumerate(builtin_rules, 1):
@@ -151,6 +168,8 @@ class Router:
         if isinstance(plan, SightlineError):
             return Route(None, rejected=plan)
         if head is None:
+            if plan.workflow in self.definitions:
+                return Route(plan.workflow, plan.analyses, plan.priority, kind=WORKFLOW_KIND)
             return Route(plan.workflow or IMAGE_WORKFLOW, plan.analyses, plan.priority)
         return self.route_media(plan.analyses, plan.workflow, plan.priority, head)
 
@@ -159,6 +178,9 @@ class Router:
     ) -> Route:
         """The workflow for bytes starting with ``head``, keeping the planned analyses."""
         media = sniff(head)
+        if workflow in self.definitions and (media is None or media.is_image):
+            mime = media.mime if media else None
+            return Route(workflow, analyses, priority, mime, kind=WORKFLOW_KIND)
         if media is None:
             return Route(
                 None,

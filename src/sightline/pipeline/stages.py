@@ -26,6 +26,8 @@ STAGES: dict[str, str] = {
     # Ingested videos become one job per analysis; jobs run under the video cap.
     "video": "sightline.video.stage:VideoItemStage",
     "video-job": "sightline.video.stage:VideoJobStage",
+    # Items a rule routes to a workflow definition (image-album, ...).
+    "workflow": "sightline.pipeline.workflows.stage:WorkflowStage",
     # serve trains in its own trainer process; other machines can take trainings with
     # `sightline worker --kinds customlabels-train`.
     "customlabels-train": "sightline.customlabels.trainer:TrainingStage",
