@@ -15,6 +15,7 @@ from sightline.api.rest.security import bearer_auth
 from sightline.api.rest.status import status_router
 from sightline.api.rest.uploads import uploads_router
 from sightline.api.rest.video import video_router
+from sightline.api.rest.workflows import workflows_router
 from sightline.api.services import ApiServices
 
 PREFIX = "/api/v1"
@@ -30,5 +31,6 @@ def rest_router(services: ApiServices, operations: Mapping[str, Handler]) -> API
     router.include_router(items_router(services))
     router.include_router(uploads_router(services))
     router.include_router(collections_router(services))
+    router.include_router(workflows_router(services))
     router.include_router(video_router(services))
     return router
