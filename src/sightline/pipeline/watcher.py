@@ -4,7 +4,9 @@ watchdog reports file events under ``<root>/<bucket>/``; a file is ingested once
 been quiet (no further event) for ``quiet`` seconds, so a file still being copied is
 read whole. On start, the watcher begins observing *before* it scans the folder, so a
 file saved while Sightline was stopped, or during the scan, is never missed; the
-catalog makes seeing a file twice harmless. Partial writes of the local store
+catalog makes seeing a file twice harmless. The scan leaves files changed within the
+quiet period to the event path, so a file being copied at start-up is not recorded
+half-written. Partial writes of the local store
 (``*.sightline-part``) are ignored; their final rename is the event that counts.
 """
 
@@ -20,6 +22,7 @@ from sightline.storage.local import LocalStore
 
 log = logging.getLogger(__name__)
 _BATCH = 500
+_CHANGES = frozenset({"created", "modified", "moved", "closed"})
 
 
 class FolderWatcher:
@@ -55,7 +58,9 @@ class FolderWatcher:
 
         class Handler(FileSystemEventHandler):
             def on_any_event(self, event: FileSystemEvent) -> None:
-                if event.is_directory or event.event_type in ("deleted", "opened"):
+                # Only changes count: reading a file (our own probes included) raises
+                # opened/closed_no_write events, which would re-ingest it forever.
+                if event.is_directory or event.event_type not in _CHANGES:
                     return
                 path = getattr(event, "dest_path", "") or event.src_path
                 watcher._touch(path if isinstance(path, str) else path.decode())
@@ -87,6 +92,12 @@ class FolderWatcher:
             for info in self.store.list(self.bucket):
                 if self._stop.is_set():
                     return
+                if time.time() - info.mtime < self.quiet:
+                    # Still being written, maybe: the event path ingests it once quiet,
+                    # so a half-copied file is never recorded as a version of its own.
+                    with self._lock:
+                        self._pending.setdefault(info.key, time.monotonic())
+                    continue
                 batch.append(info)
                 if len(batch) >= _BATCH:
                     self._ingest_listed(batch)
