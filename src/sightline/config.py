@@ -455,15 +455,21 @@ class NotifySettings(Section):
 
 
 class WebSettings(Section):
-    """The photo-album web app: accounts, sessions, albums and their analyses."""
+    """The photo-album web app: accounts, sessions, albums and their processing."""
 
     album_bucket: str = Field(
         "albums", description="Bucket holding uploaded album photos (owned by the web app)"
     )
+    album_workflow: str | None = Field(
+        "image-album",
+        description="Workflow definition album photos run through (the packaged "
+        "image-album, or one of pipeline.workflows); empty: the image task with "
+        "album_analyses",
+    )
     album_analyses: list[str] = Field(
         ["labels", "faces", "metadata", "thumbnail"],
         min_length=1,
-        description="Analyses every album photo gets (add text, moderation, ...)",
+        description="Analyses of album photos when album_workflow is empty",
     )
     session_hours: float = Field(
         14 * 24.0, gt=0, description="A login lasts this long, then the user signs in again"
@@ -487,8 +493,11 @@ class WebSettings(Section):
     )
 
     def album_rule(self) -> RouteRule:
-        """The routing rule of album photos: every object of the album bucket gets the
-        album analyses (checked before the configured rules)."""
+        """The routing rule of album photos (checked before the configured rules):
+        every object of the album bucket runs the album workflow, or without one, gets
+        the album analyses."""
+        if self.album_workflow:
+            return RouteRule(bucket=self.album_bucket, workflow=self.album_workflow)
         return RouteRule(bucket=self.album_bucket, analyses=list(self.album_analyses))
 
 

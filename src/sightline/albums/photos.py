@@ -7,8 +7,8 @@ upload is a new object (the photo id is in its key), so its item, results and ou
 belong to that photo alone and go when it is deleted:
 
 - the face-index entries indexed from it (``ExternalImageId`` = :func:`face_external_id`),
-- its queued task, its item (the results rows, their delivery records and workflow
-  executions go with the item), its photo row,
+- its queued task, its item (the results rows, their delivery records, its workflow
+  executions and their steps go with the item), its photo row,
 - its object and every output object under its analysis folders (documents,
   thumbnails).
 
@@ -25,10 +25,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Connection, delete, insert, select
 
 from sightline.accounts.actor import Actor
-from sightline.albums.status import PhotoStatus, item_status
+from sightline.albums.status import ExecutionSummary, PhotoStatus, item_status, photo_status
 from sightline.albums.store import AlbumInfo
 from sightline.db import tx
 from sightline.db.base import utcnow
@@ -36,12 +36,14 @@ from sightline.db.models.accounts import User
 from sightline.db.models.albums import Photo
 from sightline.db.models.faces import FaceCollection, StoredFace
 from sightline.db.models.pipeline import Item, Result, TaskState
+from sightline.db.models.workflows import ExecutionStatus, StepState
 from sightline.errors import ConflictError, InternalError, InvalidParameterError
 from sightline.pipeline.catalog import new_item_id, task_key
 from sightline.pipeline.ingest import upload
 from sightline.pipeline.outputs import analysis_prefix
 from sightline.pipeline.queue import T
-from sightline.pipeline.router import IMAGE_WORKFLOW, VIDEO_WORKFLOW
+from sightline.pipeline.router import IMAGE_WORKFLOW, VIDEO_WORKFLOW, WORKFLOW_KIND
+from sightline.pipeline.workflows.executions import S, X
 from sightline.runtime import Runtime
 
 if TYPE_CHECKING:
@@ -49,6 +51,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 MAX_FILE_NAME = 255
+_UNFAILED = (ExecutionStatus.RUNNING.value, ExecutionStatus.SUCCEEDED.value)
 
 
 def face_external_id(photo_id: str) -> str:
@@ -78,7 +81,8 @@ class PhotoInfo:
     key: str
     media_type: str | None  # sniffed from the bytes
     size: int
-    analyses: tuple[str, ...]  # what the router planned for it
+    workflow: str | None  # the workflow definition it runs through (or the task kind)
+    analyses: tuple[str, ...]  # what the router planned for it (none for a workflow)
     status: PhotoStatus
 
 
@@ -94,6 +98,7 @@ _PHOTOS = (
         Item.key,
         Item.media_type,
         Item.size,
+        Item.workflow,
         Item.analyses,
         Item.status,
         Item.error,
@@ -106,7 +111,8 @@ _PHOTOS = (
 )
 
 
-def _info(r: Any) -> PhotoInfo:
+def _info(r: Any, executions: dict[str, ExecutionSummary]) -> PhotoInfo:
+    status = item_status(r.item_id, r.status, r.error, r.reason, r.attempts, r.updated_at)
     return PhotoInfo(
         id=r.id,
         album_id=r.album_id,
@@ -118,9 +124,43 @@ def _info(r: Any) -> PhotoInfo:
         key=r.key,
         media_type=r.media_type,
         size=r.size,
+        workflow=r.workflow,
         analyses=tuple(r.analyses or ()),
-        status=item_status(r.item_id, r.status, r.error, r.reason, r.attempts, r.updated_at),
+        status=photo_status(status, executions.get(r.item_id)),
     )
+
+
+def _photos(conn: Connection, query: Any) -> list[PhotoInfo]:
+    rows = conn.execute(query).all()
+    executions = latest_executions(conn, [r.item_id for r in rows])
+    return [_info(r, executions) for r in rows]
+
+
+def latest_executions(conn: Connection, item_ids: Sequence[str]) -> dict[str, ExecutionSummary]:
+    """item id -> its latest workflow execution, with the first step that failed."""
+    if not item_ids:
+        return {}
+    rows = conn.execute(
+        select(X.c.id, X.c.item_id, X.c.workflow, X.c.status, X.c.error, X.c.cause)
+        .where(X.c.item_id.in_(list(item_ids)))
+        .order_by(X.c.id)
+    ).all()
+    latest = {r.item_id: r for r in rows}  # ids are time-ordered: the last one wins
+    ended = [r.id for r in latest.values() if r.status not in _UNFAILED]
+    first_failed: dict[str, str] = {}
+    if ended:
+        for execution_id, name in conn.execute(
+            select(S.c.execution_id, S.c.name)
+            .where(S.c.execution_id.in_(ended), S.c.state == StepState.FAILED.value)
+            .order_by(S.c.id.desc())
+        ):
+            first_failed[execution_id] = name  # descending: the earliest is kept
+    return {
+        item_id: ExecutionSummary(
+            r.id, r.workflow, r.status, r.error, r.cause, first_failed.get(r.id)
+        )
+        for item_id, r in latest.items()
+    }
 
 
 class PhotoStore:
@@ -137,13 +177,13 @@ class PhotoStore:
         """The album's photos in upload order."""
         query = _PHOTOS.where(Photo.album_id == album_id).order_by(Photo.id)
         with tx.read(self.rt.engine) as conn:
-            return [_info(r) for r in conn.execute(query)]
+            return _photos(conn, query)
 
     def get(self, album_id: str, photo_id: str) -> PhotoInfo | None:
         query = _PHOTOS.where(Photo.album_id == album_id, Photo.id == photo_id)
         with tx.read(self.rt.engine) as conn:
-            found = conn.execute(query).first()
-        return _info(found) if found is not None else None
+            found = _photos(conn, query)
+        return found[0] if found else None
 
     # --- uploading --------------------------------------------------------------
 
@@ -202,7 +242,7 @@ class PhotoStore:
         with tx.write(self.rt.engine) as conn:
             workflow = conn.scalar(select(Item.workflow).where(Item.id == photo.item_id))
             # Its task: under the item's workflow, or the kind it was first routed to.
-            kinds = {k for k in (workflow, IMAGE_WORKFLOW, VIDEO_WORKFLOW) if k}
+            kinds = {k for k in (workflow, IMAGE_WORKFLOW, VIDEO_WORKFLOW, WORKFLOW_KIND) if k}
             task_query = select(T.c.id, T.c.state).where(
                 T.c.key.in_([task_key(k, photo.item_id) for k in sorted(kinds)])
             )

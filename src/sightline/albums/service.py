@@ -20,6 +20,11 @@ from sightline.errors import (
     InvalidParameterError,
     ResourceNotFoundError,
 )
+from sightline.pipeline.workflows.actions import ACTIONS
+from sightline.pipeline.workflows.diagram import render_execution
+from sightline.pipeline.workflows.executions import ExecutionDetail, WorkflowExecutions
+from sightline.pipeline.workflows.graph import workflow_graph
+from sightline.pipeline.workflows.library import WorkflowLibrary
 from sightline.runtime import Runtime
 
 if TYPE_CHECKING:
@@ -34,6 +39,8 @@ class AlbumService:
         self.users = users
         self.albums = AlbumStore(runtime.engine)
         self.photos = PhotoStore(runtime, faces)
+        self._executions = WorkflowExecutions(runtime.engine)
+        self._workflows = WorkflowLibrary(runtime.settings.pipeline, ACTIONS)
 
     # --- albums -----------------------------------------------------------------
 
@@ -158,6 +165,21 @@ class AlbumService:
         if not thumbs:
             return None
         return thumbs[-1] if large else thumbs[0]
+
+    def execution(self, photo: PhotoInfo) -> ExecutionDetail | None:
+        """The photo's latest workflow execution with every step, if one started."""
+        if photo.status.run_kind != "execution":
+            return None
+        return self._executions.describe(photo.status.run_id)
+
+    def diagram(self, photo: PhotoInfo) -> str | None:
+        """The photo's workflow drawn as SVG, each step in its state in the photo's
+        latest execution; None when no execution has started."""
+        detail = self.execution(photo)
+        if detail is None:
+            return None
+        graph = workflow_graph(self._workflows.get(detail.execution.workflow))
+        return render_execution(graph, detail)
 
     def open(self, bucket: str, key: str) -> BinaryIO:
         """A stream of an object's bytes (originals can be large); the caller closes it.

@@ -1,20 +1,22 @@
 """Where a photo's processing stands, in the four states the gallery shows.
 
 ``uploaded`` (stored, waiting for a worker) -> ``processing`` (a worker has started;
-``run_id`` names the run) -> ``completed``, or ``failed`` with the error's class and
-the reason. Today a photo's run is its pipeline item (``run_kind`` ``"item"``); a run
-of the workflow engine would add its execution id and the failed step here, and every
-page, stream and JSON answer follows, because they all read :class:`PhotoStatus`.
+``run_id`` names the run) -> ``completed``, or ``failed`` with the error's name, the
+reason and, for a workflow, the step that failed. A photo's run is its latest
+workflow execution (``run_kind`` ``"execution"``) once one has started, else its
+pipeline item (``"item"``: queued, or processed by the plain image task). Every page,
+stream and JSON answer reads :class:`PhotoStatus`, made here only.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 from typing import Any
 
 from sightline.db.models.pipeline import ItemStatus
+from sightline.db.models.workflows import ExecutionStatus
 
 
 class PhotoState(str, Enum):
@@ -31,7 +33,7 @@ class PhotoState(str, Enum):
 @dataclass(frozen=True)
 class PhotoStatus:
     state: PhotoState
-    run_kind: str  # "item": the pipeline item processing the photo
+    run_kind: str  # "execution" (a workflow execution) or "item" (the pipeline item)
     run_id: str
     error: str | None = None  # the error's class name (e.g. InvalidImageFormatError)
     reason: str | None = None  # why it failed, or why a retry is waiting
@@ -85,3 +87,32 @@ def item_status(
         attempts=attempts,
         updated_at=updated_at,
     )
+
+
+@dataclass(frozen=True)
+class ExecutionSummary:
+    """A photo item's latest workflow execution, as its status needs it."""
+
+    id: str
+    workflow: str
+    status: str  # RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED
+    error: str | None
+    cause: str | None
+    failed_step: str | None  # the first step that failed (the root of the failure)
+
+
+def photo_status(item: PhotoStatus, execution: ExecutionSummary | None) -> PhotoStatus:
+    """``item``'s status with its workflow execution, once one started: the run is the
+    execution, and a failed photo says what the execution says (error, cause, step).
+    The state stays the item's: it settles in the same transaction as the execution."""
+    if execution is None:
+        return item
+    status = replace(item, run_kind="execution", run_id=execution.id)
+    if item.state is PhotoState.FAILED and execution.status != ExecutionStatus.SUCCEEDED.value:
+        return replace(
+            status,
+            error=execution.error or item.error,
+            reason=execution.cause or item.reason,
+            failed_step=execution.failed_step,
+        )
+    return status

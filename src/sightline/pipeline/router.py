@@ -120,6 +120,11 @@ class Router:
         self.rules = [*builtin_rules, *settings.rules]
         for n, rule in enumerate(builtin_rules, 1):
             self._check_known(rule.analyses, f"built-in rule {n} (bucket {rule.bucket})")
+            if rule.workflow and rule.workflow not in self.definitions:
+                raise InvalidParameterError(
+                    f"The workflow {rule.workflow!r} of bucket {rule.bucket} (web.album_workflow) "
+                    f"is not defined; known: {', '.join(sorted(self.definitions))}."
+                )
         for n, rule in enumerate(settings.rules, 1):
             if not rule.analyses and not rule.workflow:
                 raise InvalidParameterError(

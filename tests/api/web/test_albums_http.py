@@ -1,7 +1,7 @@
 """Album permissions over real HTTP: pages and the JSON API refuse alike.
 
-No worker runs here: the photo uploaded is a text file, which the catalog refuses at
-once (failed, with the reason), so every route has a photo to be refused on.
+The photo uploaded is a text file: the album workflow (run inline, no model needed)
+ends it with NotSupportedImageType, so every route has a photo to be refused on.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import pytest
 from sightline.accounts.users import ADMIN
 from sightline.config import Settings
 from tests.api.web.images import NOT_AN_IMAGE
+from tests.api.web.pipeline import drain
 from tests.api.web.site import Browser, Site, running_site
 
 
@@ -48,6 +49,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         )
         assert uploaded.status_code == 201, uploaded.text
         photo = uploaded.json()["photos"][0]["id"]
+        drain(site.runtime, site.services.analyzers)
         yield World(
             site,
             owner,
@@ -63,11 +65,29 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
 def test_a_text_file_named_jpg_fails_with_its_reason(world: World) -> None:
     got = world.owner.client.get(f"/api/v1/albums/{world.album}").json()
     (photo,) = got["photos"]
-    assert photo["status"]["state"] == "failed"
-    assert photo["status"]["error"] == "InvalidImageFormatError"
-    assert "text" in photo["status"]["reason"]
+    status = photo["status"]
+    assert (status["state"], status["run_kind"]) == ("failed", "execution")
+    assert status["error"] == "NotSupportedImageType"
+    assert status["failed_step"] == "not-supported-image-type"
+    assert "text, not an image" in status["reason"]
     page = world.owner.client.get(f"/albums/{world.album}")
-    assert 'data-state="failed"' in page.text and "not an image" in page.text
+    assert (
+        'data-state="failed"' in page.text and "NotSupportedImageType: The bytes are" in page.text
+    )
+
+    detail = world.owner.client.get(f"/api/v1/albums/{world.album}/photos/{world.photo}").json()
+    execution = detail["execution"]
+    assert execution["id"] == status["run_id"] and execution["status"] == "FAILED"
+    assert [(s["name"], s["state"]) for s in execution["steps"]] == [
+        ("extract-metadata", "SUCCEEDED"),
+        ("validate-format", "SUCCEEDED"),
+        ("not-supported-image-type", "FAILED"),
+    ]
+    diagram = world.owner.client.get(photo["diagram_url"])
+    assert diagram.headers["content-type"] == "image/svg+xml" and "<svg" in diagram.text
+    assert "NotSupportedImageType" in diagram.text  # the failed step carries its error
+    photo_page = world.owner.client.get(photo["page_url"]).text
+    assert photo["diagram_url"] in photo_page and "failed at step" in photo_page
 
 
 def _album_paths(w: World, album: str) -> list[str]:
@@ -77,6 +97,7 @@ def _album_paths(w: World, album: str) -> list[str]:
         f"/api/v1/albums/{album}",
         f"/api/v1/albums/{album}/photos/{w.photo}",
         f"/api/v1/albums/{album}/photos/{w.photo}/image",
+        f"/api/v1/albums/{album}/photos/{w.photo}/diagram.svg",
         f"/api/v1/albums/{album}/photos/{w.photo}/thumbnail",
         f"/api/v1/albums/{album}/events",
     ]

@@ -165,8 +165,8 @@ def test_both_photos_complete_live_with_tags_and_thumbnails(
     tags = astronaut.locator("[data-tags] li").all_inner_texts()
     assert {"Face", "Person"} & set(tags), tags
     assert astronaut.locator("img").evaluate("i => i.naturalWidth") > 0
-    # The run that processed it is named (the pipeline item).
-    assert re.fullmatch(r"Item [0-9a-f]{32}", astronaut.locator("[data-run]").inner_text())
+    # The run that processed it is named: its workflow execution.
+    assert re.fullmatch(r"Execution [0-9a-f]{32}", astronaut.locator("[data-run]").inner_text())
     summary = page.locator("[data-summary]").inner_text()
     assert summary.startswith("2 of 2 photos completed")
 
@@ -214,8 +214,18 @@ def test_a_text_file_named_jpg_fails_with_its_reason_shown(
     notes = page.locator(".tile", has_text="notes.jpg")
     notes.and_(page.locator('[data-state="failed"]')).wait_for(timeout=PROCESSING_MS)
     reason = notes.locator("[data-reason]").inner_text()
-    assert "InvalidImageFormatError" in reason and "not an image" in reason
+    assert reason.startswith("NotSupportedImageType: The bytes are text, not an image")
     shot(page, "album-failed-upload")
+
+    # Its page names the failed step and draws the workflow with that step failed.
+    notes.locator("a.tile-link").click()
+    page.wait_for_url(re.compile(r"/photos/[0-9a-f]{32}$"))
+    assert "failed at step not-supported-image-type" in page.inner_text("body")
+    diagram = page.locator("figure.diagram img")
+    diagram.scroll_into_view_if_needed()
+    assert diagram.evaluate("i => i.complete && i.naturalWidth > 0")
+    assert page.locator(".step-failed", has_text="not-supported-image-type").count() == 1
+    shot(page, "photo-failed-workflow")
 
 
 def test_another_user_cannot_see_a_private_album(

@@ -69,6 +69,7 @@ def render(analyses: PhotoAnalyses, state: str = "SUCCEEDED", reason: str | None
         key="k",
         media_type="image/jpeg",
         size=2048,
+        workflow="image",
         analyses=("labels", "text", "moderation", "metadata"),
         status=item_status(
             "i" * 32, state, "InvalidImageFormatError" if reason else None, reason, 1
@@ -138,5 +139,5 @@ def test_a_failed_photo_shows_why() -> None:
     html = render(PhotoAnalyses(), state="FAILED", reason="The file is truncated.")
     assert "InvalidImageFormatError" in html and "The file is truncated." in html
     assert 'id="text-title"' not in html  # DetectText did not run: no Text section
-    assert "Text <span class=\"muted\">not run</span>" in html
+    assert 'Text <span class="muted">not run</span>' in html
     assert "No preview" not in html  # a JPEG: the original is shown

@@ -17,6 +17,7 @@ from sightline.config import Settings
 from sightline.db import tx
 from sightline.db.models.albums import Photo
 from sightline.db.models.pipeline import Item, Result, Task
+from sightline.db.models.workflows import WorkflowExecution
 from sightline.pipeline.outputs import analysis_prefix
 from tests.api.web.images import NOT_AN_IMAGE, astronaut_png, coffee_png
 from tests.api.web.pipeline import drain
@@ -59,7 +60,7 @@ def album(tmp_path_factory: pytest.TempPathFactory, analyzer_pool: AnalyzerPool)
             ("coffee.png", coffee_png()),
             ("notes.jpg", NOT_AN_IMAGE),
         )
-        assert [p["status"]["state"] for p in uploaded] == ["uploaded", "uploaded", "failed"]
+        assert [p["status"]["state"] for p in uploaded] == ["uploaded"] * 3
         drain(site.runtime, analyzer_pool)
         detail = owner.client.get(f"/api/v1/albums/{album_id}").json()
         yield Album(site, owner, album_id, {p["file_name"]: p for p in detail["photos"]})
@@ -71,6 +72,9 @@ def test_photos_complete_with_tags_faces_and_thumbnails(album: Album) -> None:
     assert {"Face", "Person"} <= set(astro["tags"]) and astro["face_count"] == 1
     assert coffee["face_count"] == 0
     assert notes["status"]["state"] == "failed" and notes["thumbnail_url"] is None
+    assert notes["status"]["error"] == "NotSupportedImageType"
+    # Each ran through the album workflow: the run shown is its execution.
+    assert {p["status"]["run_kind"] for p in album.photos.values()} == {"execution"}
 
     small = album.owner.client.get(astro["thumbnail_url"])
     large = album.owner.client.get(astro["thumbnail_url"], params={"size": "large"})
@@ -85,13 +89,18 @@ def test_photos_complete_with_tags_faces_and_thumbnails(album: Album) -> None:
 
 def test_the_photo_json_holds_the_stored_documents_and_boxes(album: Album) -> None:
     got = album.owner.client.get(album.url("astronaut.png")).json()
-    assert {"DetectLabels", "DetectFaces", "metadata", "thumbnail"} <= set(got["documents"])
+    assert {"DetectLabels", "metadata", "thumbnail"} <= set(got["documents"])
     assert got["documents"]["metadata"]["camera"]["make"] == "Hasselblad"
-    kinds = [b["kind"] for b in got["boxes"]]
-    assert "face" in kinds
+    assert [b["kind"] for b in got["boxes"]].count("face") == 1
     face = next(b for b in got["boxes"] if b["kind"] == "face")
-    stored = got["documents"]["DetectFaces"]["FaceDetails"][0]["BoundingBox"]
+    (label,) = [lb for lb in got["documents"]["DetectLabels"]["Labels"] if lb["Name"] == "Face"]
+    stored = label["Instances"][0]["BoundingBox"]
     assert face["bounding_box"] == stored  # drawn from the stored answer, not recomputed
+    execution = got["execution"]
+    assert execution["workflow"] == "image-album" and execution["status"] == "SUCCEEDED"
+    assert {"detect-labels", "thumbnail", "store-results"} <= {
+        s["name"] for s in execution["steps"]
+    }
 
 
 def test_the_photo_page_shows_metadata_exif_gps_and_the_face_box(album: Album) -> None:
@@ -154,10 +163,16 @@ def test_the_live_stream_sends_a_snapshot_then_changes(album: Album) -> None:
             next(d for _, d in snapshot if d["file_name"] == "astronaut.png")["tags"]
         )
 
-        # A new upload (refused at once: text) shows up on the open stream.
+        # A new upload shows up on the open stream, then its progress.
         (new,) = upload(album.owner, album.id, ("more-notes.jpg", NOT_AN_IMAGE))
         ((name, data),) = read_events(lines, 1)
-        assert name == "photo" and data["id"] == new["id"] and data["status"]["state"] == "failed"
+        assert name == "photo" and data["id"] == new["id"] and data["status"]["state"] == "uploaded"
+        drain(album.site.runtime, album.site.services.analyzers)
+        while data["status"]["state"] != "failed":
+            ((name, data),) = read_events(lines, 1)
+            assert name == "photo" and data["id"] == new["id"]
+        assert data["status"]["error"] == "NotSupportedImageType"
+        assert data["status"]["run_kind"] == "execution"
 
         assert (
             album.owner.api("DELETE", f"/api/v1/albums/{album.id}/photos/{new['id']}").status_code
@@ -216,6 +231,8 @@ def test_deleting_a_photo_removes_its_outputs_results_and_face_entries(album: Al
     assert (
         count(site, select(func.count()).select_from(Task).where(Task.key.endswith(item_id))) == 0
     )
+    executions = select(func.count()).select_from(WorkflowExecution)
+    assert count(site, executions.where(WorkflowExecution.item_id == item_id)) == 0
     remaining, _ = faces.list_faces({"CollectionId": "family"})
     assert [f.external_image_id for f in remaining.items] == ["grace"]
     for path in (f"/albums/{album.id}/photos/{photo_id}", detail["photo"]["thumbnail_url"]):

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from sightline.albums.photos import PhotoInfo
 from sightline.albums.results import Box, PhotoAnalyses
 from sightline.albums.store import AlbumInfo, AlbumSummary
+from sightline.pipeline.workflows.executions import ExecutionDetail
 
 PREFIX = "/api/v1/albums"
 
@@ -54,11 +55,16 @@ class AlbumModel(BaseModel):
 
 class PhotoStatusModel(BaseModel):
     state: str = Field(description="uploaded, processing, completed or failed")
-    run_kind: str = Field(description="What processes the photo: 'item' (a pipeline item)")
-    run_id: str
-    error: str | None = Field(None, description="The error's class name, when failed/retrying")
+    run_kind: str = Field(
+        description="What processes the photo: 'execution' (a workflow execution, once "
+        "started) or 'item' (the pipeline item)"
+    )
+    run_id: str = Field(description="The execution's id (see /api/v1/executions/{id}) or item's")
+    error: str | None = Field(
+        None, description="The error's name (e.g. NotSupportedImageType), when failed/retrying"
+    )
     reason: str | None = None
-    failed_step: str | None = None
+    failed_step: str | None = Field(None, description="The workflow step that failed")
     attempts: int
     retrying: bool
 
@@ -80,6 +86,9 @@ class PhotoModel(BaseModel):
     page_url: str
     image_url: str
     thumbnail_url: str | None = Field(None, description="Null until the thumbnail exists")
+    diagram_url: str | None = Field(
+        None, description="The workflow execution drawn (SVG); null until one has started"
+    )
 
 
 class AlbumDetail(BaseModel):
@@ -94,8 +103,30 @@ class BoxModel(BaseModel):
     bounding_box: dict[str, float] = Field(description="Left, Top, Width, Height: ratios")
 
 
+class StepModel(BaseModel):
+    name: str
+    type: str
+    branch: str = Field(description="'' at the top level, 'step[i]' inside parallel branch i")
+    state: str = Field(description="ENTERED, RETRYING, SUCCEEDED, FAILED or CAUGHT")
+    attempts: int
+    error: str | None
+    cause: str | None
+
+
+class ExecutionModel(BaseModel):
+    id: str
+    workflow: str
+    status: str = Field(description="RUNNING, SUCCEEDED, FAILED, TIMED_OUT or ABORTED")
+    error: str | None
+    cause: str | None
+    steps: list[StepModel] = Field(description="Each step visit, in the order entered")
+
+
 class PhotoDetail(BaseModel):
     photo: PhotoModel
+    execution: ExecutionModel | None = Field(
+        None, description="The photo's latest workflow execution, once one has started"
+    )
     documents: dict[str, dict[str, Any]] = Field(
         description="Stored analysis documents by operation (DetectLabels, DetectFaces, ...) "
         "or analysis name (metadata, thumbnail), as the pipeline wrote them"
@@ -141,6 +172,32 @@ def photo_model(photo: PhotoInfo, analyses: PhotoAnalyses | None) -> PhotoModel:
         page_url=photo_page(photo.album_id, photo.id),
         image_url=photo_media(photo.album_id, photo.id, "image"),
         thumbnail_url=photo_media(photo.album_id, photo.id, "thumbnail") if has_thumb else None,
+        diagram_url=photo_media(photo.album_id, photo.id, "diagram.svg")
+        if photo.status.run_kind == "execution"
+        else None,
+    )
+
+
+def execution_model(detail: ExecutionDetail) -> ExecutionModel:
+    x = detail.execution
+    return ExecutionModel(
+        id=x.id,
+        workflow=x.workflow,
+        status=x.status,
+        error=x.error,
+        cause=x.cause,
+        steps=[
+            StepModel(
+                name=s.name,
+                type=s.type,
+                branch=s.branch,
+                state=s.state,
+                attempts=s.attempts,
+                error=s.error,
+                cause=s.cause,
+            )
+            for s in detail.steps
+        ],
     )
 
 

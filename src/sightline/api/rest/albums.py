@@ -26,6 +26,7 @@ from sightline.api.rest.album_models import (
     UploadedPhotos,
     album_model,
     box_model,
+    execution_model,
     photo_model,
 )
 from sightline.api.rest.models import ERROR_RESPONSES
@@ -130,8 +131,10 @@ def albums_api(ctx: WebContext) -> APIRouter:
     def get_photo(actor: ApiActor, album_id: AlbumId, photo_id: PhotoId) -> PhotoDetail:
         _, photo = albums.photo(actor, album_id, photo_id)
         analyses = albums.analyses([photo])[photo.id]
+        execution = albums.execution(photo)
         return PhotoDetail(
             photo=photo_model(photo, analyses),
+            execution=execution_model(execution) if execution is not None else None,
             documents={name: d.document for name, d in analyses.documents.items()},
             boxes=[box_model(b) for b in analyses.boxes()],
         )
@@ -186,6 +189,23 @@ def albums_api(ctx: WebContext) -> APIRouter:
             data,
             media_type=f"image/{thumb.format}",
             headers={"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff"},
+        )
+
+    @router.get(
+        "/{album_id}/photos/{photo_id}/diagram.svg",
+        response_class=Response,
+        summary="The photo's workflow execution drawn (404 until one has started)",
+    )
+    def diagram(actor: ApiActor, album_id: AlbumId, photo_id: PhotoId) -> Response:
+        """Each step coloured by its state; the failed step carries its error."""
+        _, photo = albums.photo(actor, album_id, photo_id)
+        svg = albums.diagram(photo)
+        if svg is None:
+            raise ResourceNotFoundError(f"{photo.file_name} has no workflow execution (yet).")
+        return Response(
+            svg,
+            media_type="image/svg+xml",
+            headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"},
         )
 
     @router.get("/{album_id}/events", include_in_schema=False)

@@ -91,6 +91,7 @@ def album_pages(ctx: WebContext) -> APIRouter:
                 "model": photo_model(photo, analyses),
                 "analyses": analyses,
                 "done": analyses.analyses_done(),
+                "execution": albums.execution(photo),
                 "overlay": photo_view.overlay(analyses),
                 "file_facts": photo_view.file_facts(photo, metadata),
                 "camera_facts": photo_view.camera_facts(metadata),
