@@ -491,6 +491,23 @@ class WebSettings(Section):
     stream_seconds: float = Field(
         25.0, gt=0, description="A status stream ends after this long; browsers reconnect"
     )
+    people_collection: str = Field(
+        "people",
+        pattern=r"^[a-zA-Z0-9_.\-]{1,255}$",
+        description="Face collection of the registered people (created on first use)",
+    )
+    photo_faces_collection: str = Field(
+        "album-faces",
+        pattern=r"^[a-zA-Z0-9_.\-]{1,255}$",
+        description="Face collection of the faces found in album photos, searched for "
+        "registered people (created on first use)",
+    )
+    face_scan_seconds: float = Field(
+        20.0,
+        gt=0,
+        description="A person search indexes the faces of photos not scanned yet for at "
+        "most this long; the rest are scanned by the next search",
+    )
 
     def album_rule(self) -> RouteRule:
         """The routing rule of album photos (checked before the configured rules):

@@ -13,7 +13,7 @@ from sightline.db.base import Base
 from sightline.db.engine import make_engine
 from sightline.db.migrate import upgrade
 
-TABLES = {"users", "web_sessions", "albums", "album_shares", "photos"}
+TABLES = {"users", "web_sessions", "albums", "album_shares", "photos", "photo_face_scans"}
 
 
 def _table_of(diff: Any) -> str | None:

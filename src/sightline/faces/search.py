@@ -86,8 +86,15 @@ def search_vector(
     ]
 
 
-def search_faces(ctx: FaceContext, request: Mapping[str, Any]) -> SearchFacesResult:
-    """SearchFaces: faces like a stored face (which is not among its own matches)."""
+def search_faces(
+    ctx: FaceContext, request: Mapping[str, Any], *, source_collection: str | None = None
+) -> SearchFacesResult:
+    """SearchFaces: faces like a stored face (which is not among its own matches).
+
+    ``source_collection`` (a Sightline extension) names another collection holding
+    ``FaceId``: its stored embedding is searched in ``CollectionId``. Both collections
+    must use the same face model (embeddings of different models are not comparable).
+    """
     m = Members(
         "SearchFaces", request, ("CollectionId", "FaceId", "MaxFaces", "FaceMatchThreshold")
     )
@@ -98,10 +105,17 @@ def search_faces(ctx: FaceContext, request: Mapping[str, Any]) -> SearchFacesRes
     with ctx.read() as s:
         row = store.get_collection(s, name)
         spec = ctx.collection_model(row)[0]
-        found = store.faces_by_face_ids(s, row.id, [face_id]).get(face_id)
+        source = row if source_collection is None else store.get_collection(s, source_collection)
+        if source.embedding_version != row.embedding_version:
+            raise InvalidParameterError(
+                f"The collections {source.name} and {name} use different face models "
+                f"({source.embedding_version}, {row.embedding_version}): their faces "
+                "cannot be compared."
+            )
+        found = store.faces_by_face_ids(s, source.id, [face_id]).get(face_id)
         if found is None:
-            raise ResourceNotFoundError(f"The face id: {face_id} does not exist in {name}")
-        vector = store.embedding_of(found[0], row.dim)
+            raise ResourceNotFoundError(f"The face id: {face_id} does not exist in {source.name}")
+        vector = store.embedding_of(found[0], source.dim)
         matches = search_vector(
             ctx,
             s,
@@ -110,7 +124,7 @@ def search_faces(ctx: FaceContext, request: Mapping[str, Any]) -> SearchFacesRes
             vector,
             max_faces=max_faces,
             threshold=threshold,
-            exclude=[found[0].id],
+            exclude=[found[0].id] if source is row else [],
         )
     return SearchFacesResult(face_id, tuple(matches), row.face_model_version)
 

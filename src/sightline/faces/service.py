@@ -113,8 +113,12 @@ class FaceService:
     def delete_faces(self, request: Request) -> DeleteFacesResult:
         return indexing.delete_faces(self.ctx, request)
 
-    def search_faces(self, request: Request) -> SearchFacesResult:
-        return search.search_faces(self.ctx, request)
+    def search_faces(
+        self, request: Request, *, source_collection: str | None = None
+    ) -> SearchFacesResult:
+        """SearchFaces; ``source_collection`` (an extension) holds the FaceId when it is
+        not ``CollectionId`` (same face model): a stored face searched elsewhere."""
+        return search.search_faces(self.ctx, request, source_collection=source_collection)
 
     def search_faces_by_image(self, request: Request) -> ImageSearchResult:
         """SearchFacesByImage: the largest face (passing QualityFilter) is searched."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from sightline.db.base import Base, utcnow
@@ -54,3 +54,19 @@ class Photo(Base):
     uploaded_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     __table_args__ = (Index("ix_photos_album_id_id", "album_id", "id"),)
+
+
+class PhotoFaceScan(Base):
+    """A photo whose faces were indexed into the photo-faces collection (by a person
+    search, :mod:`sightline.people.scan`): done once per photo, remembered here so that
+    photos whose detections yielded no indexable face are not decoded again. Goes with
+    its photo."""
+
+    __tablename__ = "photo_face_scans"
+
+    photo_id: Mapped[str] = mapped_column(
+        ForeignKey("photos.id", ondelete="CASCADE"), primary_key=True
+    )
+    faces: Mapped[int] = mapped_column(Integer, default=0)  # faces indexed
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)  # why none could be
+    scanned_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
