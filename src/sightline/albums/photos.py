@@ -179,6 +179,16 @@ class PhotoStore:
         with tx.read(self.rt.engine) as conn:
             return _photos(conn, query)
 
+    def in_albums(self, album_ids: Sequence[str]) -> list[PhotoInfo]:
+        """The photos of these albums (a library search's candidates), newest first."""
+        out: list[PhotoInfo] = []
+        ids = list(album_ids)
+        with tx.read(self.rt.engine) as conn:
+            for start in range(0, len(ids), 500):
+                query = _PHOTOS.where(Photo.album_id.in_(ids[start : start + 500]))
+                out.extend(_photos(conn, query))
+        return sorted(out, key=lambda p: p.id, reverse=True)
+
     def get(self, album_id: str, photo_id: str) -> PhotoInfo | None:
         query = _PHOTOS.where(Photo.album_id == album_id, Photo.id == photo_id)
         with tx.read(self.rt.engine) as conn:
