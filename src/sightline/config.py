@@ -394,6 +394,17 @@ class VideoSettings(Section):
     )
     max_side: int = Field(1280, ge=160, description="Sampled frames are shrunk to this side")
     decode_threads: int = Field(0, ge=0, description="FFmpeg decoder threads; 0: automatic")
+    decode_workers: int = Field(
+        0,
+        ge=0,
+        description="Threads decoding GOP-aligned spans of a video at once (same frames); "
+        "0: one per core, at most 4; 1: a single pass",
+    )
+    fast_decode: bool = Field(
+        False,
+        description="Skip the deblocking filter when decoding (about 17% less CPU; frames "
+        "near-identical, not bit-exact: 42-47 dB PSNR)",
+    )
     max_concurrent_jobs: int = Field(2, ge=1, description="Video jobs running at once")
     refuse_over_limit: bool = Field(
         False,
