@@ -3,7 +3,9 @@
 :func:`mount_web` adds to an app:
 
 - pages (:mod:`.pages`: first run, sign in/out; :mod:`.album_pages`: albums, gallery,
-  photo), HTML only, errors rendered as pages (:mod:`.render`);
+  photo; :mod:`.people_pages`: people and face search; :mod:`.search_pages`: the
+  library search; :mod:`.video_pages`: videos and timelines; :mod:`.dashboard`: the
+  admin dashboard, also as JSON), HTML only, errors rendered as pages (:mod:`.render`);
 - the albums JSON API ``/api/v1/albums`` and its live status stream
   (:mod:`sightline.api.rest.albums`, :mod:`.events`);
 - ``/static`` (CSS and the JS modules).
@@ -33,7 +35,11 @@ def mount_web(app: FastAPI, services: ApiServices) -> WebContext:
     """Add the web app's pages, JSON API and static files to ``app``."""
     from sightline.api.rest.albums import albums_api
     from sightline.api.web.album_pages import album_pages
+    from sightline.api.web.dashboard import dashboard_api, dashboard_pages
     from sightline.api.web.pages import account_pages
+    from sightline.api.web.people_pages import people_pages
+    from sightline.api.web.search_pages import search_pages
+    from sightline.api.web.video_pages import video_pages
 
     ctx = build_context(services)
     app.state.web = ctx
@@ -42,6 +48,11 @@ def mount_web(app: FastAPI, services: ApiServices) -> WebContext:
     app.add_exception_handler(LoginRequired, _to_login)  # type: ignore[arg-type]
     app.include_router(account_pages(ctx))
     app.include_router(album_pages(ctx))
+    app.include_router(people_pages(ctx))
+    app.include_router(search_pages(ctx))
+    app.include_router(video_pages(ctx))
+    app.include_router(dashboard_pages(ctx))
+    app.include_router(dashboard_api(ctx))
     app.include_router(albums_api(ctx))
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return ctx

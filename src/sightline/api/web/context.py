@@ -13,9 +13,12 @@ from dataclasses import dataclass, field
 from sightline.accounts.sessions import SessionStore
 from sightline.accounts.throttle import LoginThrottle
 from sightline.accounts.users import UserStore
+from sightline.albums.search import LibrarySearch
 from sightline.albums.service import AlbumService
 from sightline.api.services import ApiServices
 from sightline.config import WebSettings
+from sightline.people.registry import PeopleRegistry
+from sightline.people.scan import PhotoFaces
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,9 @@ class WebContext:
     sessions: SessionStore
     throttle: LoginThrottle
     albums: AlbumService
+    people: PeopleRegistry
+    photo_faces: PhotoFaces
+    library: LibrarySearch
     nav: list[NavLink] = field(default_factory=list)
 
     @property
@@ -45,11 +51,25 @@ class WebContext:
 def build_context(services: ApiServices) -> WebContext:
     web = services.settings.web
     users = UserStore(services.engine)
+    albums = AlbumService(services.runtime, users, services.faces)
+    people = PeopleRegistry(
+        services.runtime, services.faces, max_side=services.analyzers.max_side(["faces"])
+    )
+    photo_faces = PhotoFaces(services.runtime, services.faces, people)
     return WebContext(
         services=services,
         users=users,
         sessions=SessionStore(services.engine, dt.timedelta(hours=web.session_hours)),
         throttle=LoginThrottle(web.login_max_failures, web.login_lockout_seconds),
-        albums=AlbumService(services.runtime, users, services.faces),
-        nav=[NavLink("Albums", "/albums", "/albums")],
+        albums=albums,
+        people=people,
+        photo_faces=photo_faces,
+        library=LibrarySearch(albums, photo_faces, scan_seconds=web.face_scan_seconds),
+        nav=[
+            NavLink("Albums", "/albums", "/albums"),
+            NavLink("Search", "/search", "/search"),
+            NavLink("People", "/people", "/people"),
+            NavLink("Videos", "/videos", "/videos"),
+            NavLink("Dashboard", "/dashboard", "/dashboard", admin_only=True),
+        ],
     )

@@ -3,7 +3,8 @@
 Every template sees ``user`` (the signed-in :class:`UserInfo` or None),
 ``csrf_token`` (the session's synchronizer token), ``nav`` (the header's links, marked
 current for the page), ``path``, and the helpers ``static(name)`` (a versioned URL of
-a file under ``static/``), ``datetime(value)`` and ``filesize(n)``. Responses carry a
+a file under ``static/``), ``datetime(value)``, ``epoch(seconds)``, ``duration(seconds)``,
+``clock(ms)`` and ``filesize(n)``. Responses carry a
 strict Content-Security-Policy: scripts, styles and images from this site only, no
 inline script or style, no framing.
 """
@@ -23,6 +24,7 @@ import sightline
 from sightline.albums.status import PhotoState
 from sightline.api.web.context import WebContext
 from sightline.errors import SightlineError
+from sightline.video.timeline import clock
 
 HERE = Path(__file__).parent
 TEMPLATES = HERE / "templates"
@@ -55,6 +57,27 @@ def datetime_text(value: dt.datetime | None) -> str:
     return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
 
+def epoch_text(value: float | None) -> str:
+    """Epoch seconds (the queue's and the video jobs' times) as :func:`datetime_text`."""
+    if value is None:
+        return ""
+    return datetime_text(dt.datetime.fromtimestamp(value, dt.timezone.utc))
+
+
+def duration_text(seconds: float | None) -> str:
+    """``45 s``, ``3 min 05 s``, ``2 h 04 min``."""
+    if seconds is None:
+        return ""
+    total = max(0, round(seconds))
+    if total < 60:
+        return f"{total} s"
+    minutes, secs = divmod(total, 60)
+    if minutes < 60:
+        return f"{minutes} min {secs:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
 def filesize(n: int | None) -> str:
     if n is None:
         return ""
@@ -77,6 +100,9 @@ def environment() -> Environment:
     env.globals["STATE_LABELS"] = STATE_LABELS
     env.filters["datetime"] = datetime_text
     env.filters["filesize"] = filesize
+    env.filters["epoch"] = epoch_text
+    env.filters["duration"] = duration_text
+    env.filters["clock"] = clock
     return env
 
 
