@@ -180,8 +180,13 @@ def people_pages(ctx: WebContext) -> APIRouter:
             result = search_people(people, image, every_face=every, threshold=threshold)
         except SightlineError as exc:
             status = rest_status(exc)
+            if status in (401, 403):
+                raise
+            # Nobody registered yet (no collection) is a message on the form, not a 404.
             return search_page(
-                request, {**form, "errors": {"photo": exc.message}}, 404 if status == 404 else 400
+                request,
+                {**form, "errors": {"photo": exc.message}},
+                400 if status == 404 else status,
             )
         return search_page(request, {**form, "result": result, "preview": preview_data_url(image)})
 
