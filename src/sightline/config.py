@@ -463,6 +463,12 @@ class NotifySettings(Section):
     backoff_seconds: float = Field(1.0, gt=0, description="First retry delay; doubles")
     backoff_max_seconds: float = Field(600.0, gt=0)
     poll_seconds: float = Field(1.0, gt=0, description="How often serve delivers due messages")
+    retention_seconds: float = Field(
+        7 * 86400.0,
+        ge=0,
+        description="Delivered messages are forgotten after this long (0: kept); "
+        "dead ones stay until retried or purged by hand",
+    )
 
 
 class WebSettings(Section):

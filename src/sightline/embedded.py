@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from sightline.config import Settings
 from sightline.notify.dispatcher import Dispatcher
+from sightline.notify.outbox import Outbox
 from sightline.pipeline.delivery import DeliveryStreams
 from sightline.pipeline.ingest import Ingestor
 from sightline.pipeline.lister import Lister
@@ -106,6 +107,12 @@ class EmbeddedSystem:
             )
         dispatcher = Dispatcher(rt.engine, self.settings)
         s.every(self.settings.notify.poll_seconds, "notify-deliver", dispatcher.deliver_due)
+        kept = self.settings.notify.retention_seconds
+        if kept > 0:
+            outbox = Outbox(rt.engine)
+            s.every(
+                3600.0, "purge-notifications", lambda: outbox.purge(older_than=kept), first=90.0
+            )
         retention = self.settings.video.job_retention_seconds
         if retention > 0:
             from sightline.video.jobs import jobs_of
