@@ -32,7 +32,9 @@ from sightline.pipeline.queue import DEAD, TaskRow
 from sightline.pipeline.status import snapshot
 from sightline.runtime import Runtime
 
-TaskId = Annotated[int, Path(ge=1)]
+# Task ids are 64-bit integers (BIGINT): anything larger names no task and must not
+# reach the database driver.
+TaskId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 STATES = ("queued", "running", "done", "dead")
 DEAD_SHOWN = 50
 RUNS_SHOWN = 5
