@@ -184,3 +184,17 @@ def test_concurrent_readers_and_a_writer(
     assert not errors, errors
     assert stable <= set(index.ids().tolist())
     assert len(index) == 400 - 100
+
+
+def test_every_face_of_an_hnsw_graph_is_reachable() -> None:
+    # usearch's parallel insertion left some vectors unreachable; the index inserts on
+    # one thread, so a face in the graph is always found by a search for itself.
+    rng = np.random.default_rng(11)
+    vectors = unit(rng, 3000)
+    ids = np.arange(3000, dtype=np.int64)
+    index = FaceIndex(DIM, exact_max=500, hnsw=HnswParams(dtype="f32"))
+    index.add(ids[:600], vectors[:600])  # switches to HNSW
+    index.add(ids[600:], vectors[600:])
+    assert index.backend == "hnsw"
+    found = np.array([index.search(v, k=1).ids[0] for v in vectors])
+    assert (found == ids).all()
