@@ -16,7 +16,6 @@ import os
 import signal
 import socket
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -39,16 +38,9 @@ from tests.conftest import sample_bytes
 from tests.pipeline.images import distinct_jpeg
 from tests.pipeline.live import serve
 from tests.pipeline.probe_analyzer import probe_settings
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.slow
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(0.1)
 
 
 def make_settings(tmp_path: Path, database_url: str | None = None, **pipeline: Any) -> Settings:

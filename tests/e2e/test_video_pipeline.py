@@ -11,8 +11,6 @@ and writes the JSON to the output bucket.
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,17 +26,10 @@ from sightline.video.jobs import jobs_of
 from tests.api.live import rekognition, serve
 from tests.media.videos import astronaut_scene, truncate
 from tests.notify.receiver import receiving
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 SECRET = "pipeline-secret"
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(0.2)
 
 
 def results_processor(envelope: dict[str, Any], client: Any, store: ObjectStore) -> str:

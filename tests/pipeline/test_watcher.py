@@ -12,13 +12,7 @@ from sightline.pipeline.ingest import Ingestor
 from sightline.pipeline.watcher import FolderWatcher
 from sightline.runtime import Runtime
 from tests.pipeline.images import distinct_jpeg
-
-
-def _wait(predicate, timeout: float = 20.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
+from tests.waiting import wait_until
 
 
 def test_a_file_still_being_written_at_start_is_recorded_once_whole(tmp_path: Path) -> None:
@@ -42,7 +36,11 @@ def test_a_file_still_being_written_at_start_is_recorded_once_whole(tmp_path: Pa
             assert [i.key for i in rt.catalog.items(limit=10)] == ["labels/old.jpg"]
             with growing.open("ab") as f:
                 f.write(data[len(data) // 2 :])
-            _wait(lambda: len(rt.catalog.items(limit=10)) == 2 and watcher.pending() == 0)
+            wait_until(
+                lambda: len(rt.catalog.items(limit=10)) == 2 and watcher.pending() == 0,
+                20,
+                "the growing file to be recorded",
+            )
             time.sleep(1.5)  # any late duplicate would be recorded by now
             # Our own reads of the files (probes) are no changes: nothing is pending.
             assert watcher.pending() == 0

@@ -9,8 +9,7 @@ import itertools
 import json
 import os
 import signal
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,20 +30,13 @@ from tests.api.live import rekognition, serve
 from tests.botocore_shapes import assert_valid_output
 from tests.media.videos import astronaut_scene, cut_scene, not_a_video, truncate
 from tests.notify.receiver import Receiver, receiving
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 
 BUCKET = "videos"
 TOPIC = "arn:aws:sns:us-east-1:123456789012:video-done"
 SECRET = "video-test-secret"
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(0.2)
 
 
 @dataclass
